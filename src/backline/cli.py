@@ -1,0 +1,195 @@
+"""The `backline` command: set up, serve, demo, users and tokens."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import secrets
+import subprocess
+import sys
+
+DEMO_PASSWORD = "backline-demo"
+
+
+def _setup() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "backline.config.settings")
+    import django
+
+    django.setup()
+
+
+def _migrate(verbosity: int = 1) -> None:
+    from django.conf import settings
+    from django.core.management import call_command
+
+    call_command("migrate", interactive=False, verbosity=verbosity)
+    if not settings.DEBUG:
+        call_command("collectstatic", interactive=False, verbosity=0)
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    """Migrate the database, collect static files and create the first admin if there is none."""
+    _setup()
+    _migrate()
+    from backline.accounts.models import User
+    from backline.accounts.services import user_create
+
+    if User.objects.filter(role="admin").exists():
+        print("An admin already exists; nothing more to do.")
+        return 0
+    password = args.admin_password or secrets.token_urlsafe(12)
+    user_create(username=args.admin_username, password=password, role="admin",
+                email=args.admin_email, first_name="Admin", check_password=False)
+    print(f"Created admin {args.admin_username!r} with password {password!r}.")
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    """Serve the web application with gunicorn (production settings)."""
+    port = str(args.port or os.environ.get("PORT") or 8000)
+    command = [
+        sys.executable, "-m", "gunicorn", "backline.config.wsgi:application",
+        "--bind", f"{args.host}:{port}", "--workers", str(args.workers),
+        "--access-logfile", "-", "--graceful-timeout", "10",
+    ]
+    print(f"Backline is serving on http://{args.host}:{port}/", flush=True)
+    return subprocess.call(command)  # noqa: S603 - our own interpreter and fixed arguments
+
+
+def cmd_demo_data(args: argparse.Namespace) -> int:
+    """Load the deterministic demo data set into the current database."""
+    _setup()
+    from backline.demo.generate import load_demo
+
+    summary = load_demo(seed=args.seed, tickets=args.tickets, password=DEMO_PASSWORD, progress=True)
+    print(summary)
+    return 0
+
+
+def _print_logins() -> None:
+    from backline.demo.generate import DEMO_LOGINS
+
+    print("\nDemo logins (password for all: %s)" % DEMO_PASSWORD)
+    for username, what in DEMO_LOGINS:
+        print(f"  {username:<10} {what}")
+    print()
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    """Set up the database, load the demo data once, print the logins and serve."""
+    _setup()
+    _migrate(verbosity=0)
+    from backline.tickets.models import Ticket
+
+    if not Ticket.objects.exists():
+        args.seed, args.tickets = 7, 3000
+        cmd_demo_data(args)
+    _print_logins()
+    args.workers = 2
+    return cmd_serve(args)
+
+
+def cmd_createuser(args: argparse.Namespace) -> int:
+    """Create a user, optionally in teams."""
+    _setup()
+    from backline.accounts.models import Team
+    from backline.accounts.services import team_add_member, user_create
+    from backline.core.errors import DomainError
+
+    password = args.password or secrets.token_urlsafe(12)
+    try:
+        user = user_create(username=args.username, password=password, email=args.email,
+                           first_name=args.first_name, last_name=args.last_name, role=args.role)
+        for slug in args.team or []:
+            team = Team.objects.filter(slug=slug).first()
+            if team is None:
+                raise DomainError(f"No team {slug!r}.", field="team")
+            team_add_member(team=team, user=user)
+    except DomainError as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
+        return 2
+    print(f"Created {args.role} {user.username!r}" + ("" if args.password else f" with password {password!r}") + ".")
+    return 0
+
+
+def cmd_token_create(args: argparse.Namespace) -> int:
+    """Create an API token for a user and print it (it is shown only once)."""
+    _setup()
+    from backline.accounts.models import User
+    from backline.accounts.services import token_create
+    from backline.core.errors import DomainError
+
+    user = User.objects.filter(username=args.username).first()
+    if user is None:
+        print(f"error: no user {args.username!r}", file=sys.stderr)
+        return 2
+    try:
+        _, secret = token_create(user=user, name=args.name)
+    except DomainError as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
+        return 2
+    print(secret)
+    return 0
+
+
+def cmd_manage(args: argparse.Namespace) -> int:
+    """Run a Django management command (migrate, shell, dbshell…)."""
+    _setup()
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(["backline manage", *args.rest])
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="backline", description="Backline, the Level 2 support desk.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("init", help=cmd_init.__doc__)
+    p.add_argument("--admin-username", default="admin")
+    p.add_argument("--admin-password", default=os.environ.get("BACKLINE_ADMIN_PASSWORD"))
+    p.add_argument("--admin-email", default="")
+    p.set_defaults(func=cmd_init)
+
+    for name, func in (("serve", cmd_serve), ("demo", cmd_demo)):
+        p = sub.add_parser(name, help=func.__doc__)
+        p.add_argument("--host", default="127.0.0.1")
+        p.add_argument("--port", type=int, default=None, help="default: $PORT or 8000")
+        p.add_argument("--workers", type=int, default=2)
+        p.set_defaults(func=func)
+
+    p = sub.add_parser("demo-data", help=cmd_demo_data.__doc__)
+    p.add_argument("--seed", type=int, default=7)
+    p.add_argument("--tickets", type=int, default=3000)
+    p.set_defaults(func=cmd_demo_data)
+
+    p = sub.add_parser("createuser", help=cmd_createuser.__doc__)
+    p.add_argument("username")
+    p.add_argument("--role", default="agent", choices=["requester", "agent", "manager", "admin"])
+    p.add_argument("--email", default="")
+    p.add_argument("--first-name", default="")
+    p.add_argument("--last-name", default="")
+    p.add_argument("--password", default=None, help="default: generated and printed")
+    p.add_argument("--team", action="append", help="team slug; repeat for several")
+    p.set_defaults(func=cmd_createuser)
+
+    p = sub.add_parser("token", help="API tokens")
+    token_sub = p.add_subparsers(dest="token_command", required=True)
+    tp = token_sub.add_parser("create", help=cmd_token_create.__doc__)
+    tp.add_argument("username")
+    tp.add_argument("--name", default="cli")
+    tp.set_defaults(func=cmd_token_create)
+
+    p = sub.add_parser("manage", help=cmd_manage.__doc__)
+    p.add_argument("rest", nargs=argparse.REMAINDER)
+    p.set_defaults(func=cmd_manage)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return int(args.func(args) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

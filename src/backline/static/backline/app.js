@@ -1,0 +1,72 @@
+// Backline keyboard shortcuts and small page behaviours. No inline scripts anywhere.
+(function () {
+  "use strict";
+
+  function typing(el) {
+    return el && (el.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(el.tagName));
+  }
+
+  function rows() {
+    return Array.from(document.querySelectorAll("table[data-keynav] tbody tr[data-href]"));
+  }
+
+  function select(delta) {
+    var list = rows();
+    if (!list.length) return;
+    var current = list.findIndex(function (r) { return r.classList.contains("selected"); });
+    var next = Math.max(0, Math.min(list.length - 1, current + delta));
+    list.forEach(function (r) { r.classList.remove("selected"); });
+    list[next].classList.add("selected");
+    list[next].scrollIntoView({ block: "nearest" });
+  }
+
+  document.addEventListener("keydown", function (event) {
+    if (event.ctrlKey || event.metaKey || event.altKey) return;
+    if (typing(event.target)) {
+      if (event.key === "Escape") event.target.blur();
+      return;
+    }
+    var key = event.key;
+    if (key === "j") { select(1); event.preventDefault(); return; }
+    if (key === "k") { select(-1); event.preventDefault(); return; }
+    if (key === "Enter") {
+      var chosen = document.querySelector("tr.selected[data-href]");
+      if (chosen) { window.location = chosen.dataset.href; event.preventDefault(); }
+      return;
+    }
+    if (key === "?") {
+      var help = document.getElementById("keys-help");
+      if (help && help.showModal) help.showModal();
+      return;
+    }
+    var radio = document.querySelector('[data-shortcut-radio="' + key + '"]');
+    if (radio) {
+      radio.checked = true;
+      var box = document.getElementById("id_body");
+      if (box) box.focus();
+      event.preventDefault();
+      return;
+    }
+    var target = document.querySelector('[data-shortcut="' + key + '"]');
+    if (!target) return;
+    event.preventDefault();
+    if (target.tagName === "INPUT") { target.focus(); target.select(); }
+    else { target.click(); }
+  });
+
+  // Whole queue rows are clickable; links inside keep their own behaviour.
+  document.addEventListener("click", function (event) {
+    var row = event.target.closest("tr[data-href]");
+    if (!row || event.target.closest("a, button, input, select, form")) return;
+    window.location = row.dataset.href;
+  });
+
+  // An HTMX error response (4xx) still carries a page fragment worth showing.
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var status = event.detail.xhr.status;
+    if (status >= 400 && status < 500) {
+      event.detail.shouldSwap = true;
+      event.detail.isError = false;
+    }
+  });
+})();

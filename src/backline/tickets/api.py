@@ -1,0 +1,196 @@
+"""API: tickets, their transitions, comments, attachments, watchers and links."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import FileResponse, HttpRequest, JsonResponse
+from ninja import File, Form, Query, Router
+from ninja.files import UploadedFile
+
+from backline.accounts.models import Team, User
+from backline.cmdb.models import ConfigurationItem, Service
+from backline.core.api import ErrorOut
+from backline.core.errors import DomainError
+from backline.core.idempotency import run_idempotent
+from backline.tickets import queries, services
+from backline.tickets.filters import TicketFilter
+from backline.tickets.models import Category
+from backline.tickets.schemas import (
+    AttachmentOut,
+    CommentIn,
+    CommentOut,
+    EventOut,
+    LinkIn,
+    LinkOut,
+    TicketIn,
+    TicketOut,
+    TicketPage,
+    TicketPatch,
+    TransitionIn,
+)
+
+router = Router(tags=["tickets"])
+
+ERRORS: dict[int, Any] = {code: ErrorOut for code in (400, 401, 403, 404, 409, 413, 422)}
+
+_REFS: dict[str, Any] = {
+    "requester": User.objects.filter(is_active=True),
+    "assignee": User.objects.filter(is_active=True),
+    "team": Team.objects.all(),
+    "category": Category.objects.all(),
+    "service": Service.objects.all(),
+    "ci": ConfigurationItem.objects.all(),
+}
+
+
+def _resolve(data: dict[str, Any]) -> dict[str, Any]:
+    """Turn reference ids into objects, naming the field of any id that does not exist."""
+    out = dict(data)
+    for name, qs in _REFS.items():
+        if out.get(name) is not None:
+            obj = qs.filter(pk=out[name]).first()
+            if obj is None:
+                raise DomainError(f"No {name} with id {out[name]}.", field=name)
+            out[name] = obj
+    return out
+
+
+@router.get("", response={200: TicketPage, **ERRORS})
+def ticket_list(
+    request: HttpRequest, filters: Query[TicketFilter], page: int = 1, page_size: int = 50
+):
+    if page < 1 or not 1 <= page_size <= 200:
+        raise DomainError("page must be >= 1 and page_size 1–200.", field="page_size")
+    result = queries.paginate(queries.ticket_list(request.user, filters), page, page_size)
+    return {
+        "items": list(result.object_list), "count": result.paginator.count,
+        "page": result.number, "page_size": page_size, "pages": result.paginator.num_pages,
+    }
+
+
+@router.post("", response={201: TicketOut, 200: TicketOut, **ERRORS})
+def ticket_create(request: HttpRequest, payload: TicketIn):
+    """Create a ticket. Send `Idempotency-Key` to make retries safe: a retry returns the same ticket."""
+    data = payload.dict()
+
+    def create() -> tuple[int, dict]:
+        ticket = services.ticket_create(actor=request.user, **_resolve(data))
+        return 201, TicketOut.from_orm(ticket).model_dump(mode="json")
+
+    status, body, replayed = run_idempotent(
+        user=request.user, scope="ticket_create", key=request.headers.get("Idempotency-Key"),
+        payload=data, create=create,
+    )
+    response = JsonResponse(body, status=status)
+    if replayed:
+        response["Idempotent-Replayed"] = "true"
+    return response
+
+
+@router.get("/{number}", response={200: TicketOut, **ERRORS})
+def ticket_detail(request: HttpRequest, number: str):
+    return queries.ticket_get(request.user, number)
+
+
+@router.patch("/{number}", response={200: TicketOut, **ERRORS})
+def ticket_patch(request: HttpRequest, number: str, payload: TicketPatch):
+    ticket = queries.ticket_get(request.user, number)
+    changes = payload.dict(exclude_unset=True)
+    version = changes.pop("version")
+    services.ticket_update(actor=request.user, ticket=ticket, version=version, changes=_resolve(changes))
+    return queries.ticket_get(request.user, number)
+
+
+@router.post("/{number}/transitions", response={200: TicketOut, **ERRORS})
+def ticket_transition(request: HttpRequest, number: str, payload: TransitionIn):
+    ticket = queries.ticket_get(request.user, number)
+    services.ticket_transition(actor=request.user, ticket=ticket, **payload.dict())
+    return queries.ticket_get(request.user, number)
+
+
+@router.get("/{number}/events", response={200: list[EventOut], **ERRORS})
+def ticket_events(request: HttpRequest, number: str):
+    ticket = queries.ticket_get(request.user, number)
+    return queries.ticket_timeline(request.user, ticket)
+
+
+@router.get("/{number}/comments", response={200: list[CommentOut], **ERRORS})
+def comment_list(request: HttpRequest, number: str):
+    ticket = queries.ticket_get(request.user, number)
+    return [e.comment for e in queries.ticket_timeline(request.user, ticket) if e.comment]
+
+
+@router.post("/{number}/comments", response={201: CommentOut, **ERRORS})
+def comment_create(request: HttpRequest, number: str, payload: CommentIn):
+    ticket = queries.ticket_get(request.user, number)
+    comment = services.ticket_comment(
+        actor=request.user, ticket=ticket, body=payload.body, internal=payload.internal
+    )
+    return 201, comment
+
+
+@router.get("/{number}/attachments", response={200: list[AttachmentOut], **ERRORS})
+def attachment_list(request: HttpRequest, number: str):
+    ticket = queries.ticket_get(request.user, number)
+    return queries.ticket_attachments(request.user, ticket)
+
+
+@router.post("/{number}/attachments", response={201: AttachmentOut, **ERRORS})
+def attachment_create(
+    request: HttpRequest, number: str, file: File[UploadedFile], internal: Form[bool] = False
+):
+    """Upload a file (multipart field `file`); over the size limit gets 413."""
+    ticket = queries.ticket_get(request.user, number)
+    attachment = services.ticket_attach(
+        actor=request.user, ticket=ticket, upload=file, internal=internal
+    )
+    return 201, attachment
+
+
+@router.get("/attachments/{attachment_id}", response={200: None, **ERRORS})
+def attachment_download(request: HttpRequest, attachment_id: int):
+    """Download a file; always served as an attachment, never inline."""
+    attachment = queries.attachment_get(request.user, attachment_id)
+    return FileResponse(
+        attachment.file.open("rb"), as_attachment=True, filename=attachment.filename,
+        content_type="application/octet-stream",
+    )
+
+
+@router.post("/{number}/watchers", response={204: None, **ERRORS})
+def watch(request: HttpRequest, number: str):
+    """Watch the ticket as the calling user."""
+    services.ticket_watch(actor=request.user, ticket=queries.ticket_get(request.user, number))
+    return 204, None
+
+
+@router.delete("/{number}/watchers", response={204: None, **ERRORS})
+def unwatch(request: HttpRequest, number: str):
+    services.ticket_unwatch(actor=request.user, ticket=queries.ticket_get(request.user, number))
+    return 204, None
+
+
+@router.get("/{number}/links", response={200: list[LinkOut], **ERRORS})
+def link_list(request: HttpRequest, number: str):
+    ticket = queries.ticket_get(request.user, number)
+    return [{**row, "ticket": row["ticket"].number} for row in queries.ticket_links(ticket)]
+
+
+@router.post("/{number}/links", response={201: LinkOut, **ERRORS})
+def link_create(request: HttpRequest, number: str, payload: LinkIn):
+    ticket = queries.ticket_get(request.user, number)
+    try:
+        target = queries.ticket_get(request.user, payload.target)
+    except DomainError as exc:
+        raise DomainError(exc.message, code="not_found", field="target") from exc
+    link = services.ticket_link(actor=request.user, ticket=ticket, target=target, kind=payload.kind)
+    return 201, {"id": link.pk, "kind": link.kind, "label": link.get_kind_display(),
+                 "ticket": target.number}
+
+
+@router.delete("/{number}/links/{link_id}", response={204: None, **ERRORS})
+def link_delete(request: HttpRequest, number: str, link_id: int):
+    ticket = queries.ticket_get(request.user, number)
+    services.ticket_unlink(actor=request.user, ticket=ticket, link_id=link_id)
+    return 204, None

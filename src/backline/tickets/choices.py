@@ -1,0 +1,92 @@
+from django.db import models
+
+
+class Status(models.TextChoices):
+    NEW = "new", "New"
+    ASSIGNED = "assigned", "Assigned"
+    IN_PROGRESS = "in_progress", "In progress"
+    PENDING = "pending", "Pending"
+    RESOLVED = "resolved", "Resolved"
+    CLOSED = "closed", "Closed"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+OPEN_STATUSES = (Status.NEW, Status.ASSIGNED, Status.IN_PROGRESS, Status.PENDING)
+DONE_STATUSES = (Status.RESOLVED, Status.CLOSED, Status.CANCELLED)
+
+
+class PendingReason(models.TextChoices):
+    REQUESTER = "requester", "Waiting for requester"
+    VENDOR = "vendor", "Waiting for vendor"
+    CHANGE = "change", "Waiting for a change"
+    OTHER = "other", "Other"
+
+
+class Level(models.IntegerChoices):
+    """Impact and urgency share the ITIL three-level scale (1 is the most severe)."""
+
+    HIGH = 1, "High"
+    MEDIUM = 2, "Medium"
+    LOW = 3, "Low"
+
+
+class Priority(models.IntegerChoices):
+    P1 = 1, "P1 Critical"
+    P2 = 2, "P2 High"
+    P3 = 3, "P3 Moderate"
+    P4 = 4, "P4 Low"
+
+
+class Source(models.TextChoices):
+    PHONE = "phone", "Phone"
+    EMAIL = "email", "Email"
+    WEB = "web", "Agent (web)"
+    PORTAL = "portal", "Portal"
+    API = "api", "API"
+    MONITORING = "monitoring", "Monitoring"
+    CHAT = "chat", "Chat"
+
+
+class ResolutionCode(models.TextChoices):
+    FIXED = "fixed", "Fixed"
+    WORKAROUND = "workaround", "Workaround applied"
+    CONFIGURATION = "configuration", "Configuration changed"
+    KNOWN_ERROR = "known_error", "Known error, workaround given"
+    ADVICE = "advice", "Advice or how-to given"
+    NO_FAULT = "no_fault", "No fault found"
+    DUPLICATE = "duplicate", "Duplicate"
+    REFERRED = "referred", "Referred to vendor"
+
+
+class CauseCode(models.TextChoices):
+    SOFTWARE = "software", "Software defect"
+    CONFIGURATION = "configuration", "Configuration"
+    CAPACITY = "capacity", "Capacity or performance"
+    HARDWARE = "hardware", "Hardware"
+    NETWORK = "network", "Network"
+    THIRD_PARTY = "third_party", "Third party or vendor"
+    CHANGE = "change", "Change-induced"
+    CREDENTIALS = "credentials", "Expired or invalid credentials"
+    DATA = "data", "Data"
+    USER = "user", "User error or training"
+    UNKNOWN = "unknown", "Unknown"
+
+
+class LinkKind(models.TextChoices):
+    RELATED = "related", "Related to"
+    DUPLICATE_OF = "duplicate_of", "Duplicate of"
+    PARENT_OF = "parent_of", "Parent of"
+
+
+class EventKind(models.TextChoices):
+    CREATED = "created", "Created"
+    UPDATED = "updated", "Updated"
+    ASSIGNED = "assigned", "Assigned"
+    STATUS_CHANGED = "status_changed", "Status changed"
+    REPLIED = "replied", "Public reply"
+    NOTED = "noted", "Internal note"
+    ATTACHED = "attached", "File attached"
+    LINKED = "linked", "Linked"
+    UNLINKED = "unlinked", "Unlinked"
+    WATCHED = "watched", "Watcher added"
+    UNWATCHED = "unwatched", "Watcher removed"

@@ -1,0 +1,248 @@
+"""Tickets (incidents), their append-only event timeline, comments, attachments, watchers, links."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from backline.tickets import rules
+from backline.tickets.choices import (
+    CauseCode,
+    EventKind,
+    Level,
+    LinkKind,
+    PendingReason,
+    Priority,
+    ResolutionCode,
+    Source,
+    Status,
+)
+
+User = settings.AUTH_USER_MODEL
+
+
+class Category(models.Model):
+    """A ticket category (optionally under a parent) used for routing and reporting."""
+
+    name = models.CharField(max_length=100)
+    slug = models.SlugField(max_length=100, unique=True)
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
+    description = models.TextField(blank=True)
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = "categories"
+
+    def __str__(self) -> str:
+        return f"{self.parent.name} / {self.name}" if self.parent_id and self.parent else self.name
+
+
+class PriorityMatrixEntry(models.Model):
+    """One cell of the configurable impact × urgency → priority matrix."""
+
+    impact = models.PositiveSmallIntegerField(choices=Level.choices)
+    urgency = models.PositiveSmallIntegerField(choices=Level.choices)
+    priority = models.PositiveSmallIntegerField(choices=Priority.choices)
+
+    class Meta:
+        ordering = ["impact", "urgency"]
+        verbose_name_plural = "priority matrix"
+        constraints = [
+            models.UniqueConstraint(fields=["impact", "urgency"], name="priority_matrix_cell_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"impact {self.impact} × urgency {self.urgency} → P{self.priority}"
+
+
+class Ticket(models.Model):
+    """An incident; its number is INC- and its primary key."""
+
+    title = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    requester = models.ForeignKey(User, on_delete=models.PROTECT, related_name="requested_tickets")
+    category = models.ForeignKey(
+        Category, null=True, blank=True, on_delete=models.PROTECT, related_name="tickets"
+    )
+    impact = models.PositiveSmallIntegerField(choices=Level.choices, default=Level.MEDIUM)
+    urgency = models.PositiveSmallIntegerField(choices=Level.choices, default=Level.MEDIUM)
+    priority = models.PositiveSmallIntegerField(choices=Priority.choices, default=Priority.P3)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.NEW)
+    pending_reason = models.CharField(max_length=16, choices=PendingReason.choices, blank=True)
+    tier = models.PositiveSmallIntegerField(default=1)
+    team = models.ForeignKey(
+        "accounts.Team", null=True, blank=True, on_delete=models.PROTECT, related_name="tickets"
+    )
+    assignee = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.PROTECT, related_name="assigned_tickets"
+    )
+    service = models.ForeignKey(
+        "cmdb.Service", null=True, blank=True, on_delete=models.PROTECT, related_name="tickets"
+    )
+    ci = models.ForeignKey(
+        "cmdb.ConfigurationItem", null=True, blank=True, on_delete=models.PROTECT,
+        related_name="tickets", verbose_name="configuration item",
+    )
+    source = models.CharField(max_length=16, choices=Source.choices, default=Source.WEB)
+    created_at = models.DateTimeField()
+    updated_at = models.DateTimeField()
+    first_response_at = models.DateTimeField(null=True, blank=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    resolution_code = models.CharField(max_length=20, choices=ResolutionCode.choices, blank=True)
+    resolution_notes = models.TextField(blank=True)
+    cause_code = models.CharField(max_length=20, choices=CauseCode.choices, blank=True)
+    reopen_count = models.PositiveIntegerField(default=0)
+    version = models.PositiveIntegerField(default=1)
+    watchers = models.ManyToManyField(User, through="TicketWatcher", related_name="watched_tickets")
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [
+            models.Index(fields=["status", "priority"], name="ticket_status_priority"),
+            models.Index(fields=["team", "status"], name="ticket_team_status"),
+            models.Index(fields=["assignee", "status"], name="ticket_assignee_status"),
+            models.Index(fields=["requester", "status"], name="ticket_requester_status"),
+            models.Index(fields=["created_at"], name="ticket_created"),
+            models.Index(fields=["updated_at"], name="ticket_updated"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(tier__in=[1, 2, 3]), name="ticket_tier_valid"),
+            models.CheckConstraint(condition=Q(priority__in=[1, 2, 3, 4]), name="ticket_priority_valid"),
+            models.CheckConstraint(
+                condition=~Q(status="pending") | ~Q(pending_reason=""),
+                name="ticket_pending_has_reason",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.number} {self.title}"
+
+    @property
+    def number(self) -> str:
+        return rules.format_number(self.pk) if self.pk else "INC-new"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in {Status.NEW, Status.ASSIGNED, Status.IN_PROGRESS, Status.PENDING}
+
+    def get_absolute_url(self) -> str:
+        from django.urls import reverse
+
+        return reverse("tickets:detail", args=[self.number])
+
+
+class Comment(models.Model):
+    """A public reply (seen by the requester) or an internal note (staff only)."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="comments")
+    author = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    body = models.TextField()
+    is_internal = models.BooleanField(default=False)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["ticket", "created_at"], name="comment_ticket_created")]
+
+    def __str__(self) -> str:
+        return f"{'note' if self.is_internal else 'reply'} on {self.ticket_id} by {self.author_id}"
+
+
+def attachment_path(instance: Attachment, filename: str) -> str:
+    # The stored name is the content hash; the user's file name lives in the row.
+    return f"attachments/{instance.sha256[:2]}/{instance.sha256}"
+
+
+class Attachment(models.Model):
+    """A file on a ticket, stored through Django's storage API and always served as a download."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="attachments")
+    comment = models.ForeignKey(
+        Comment, null=True, blank=True, on_delete=models.SET_NULL, related_name="attachments"
+    )
+    file = models.FileField(upload_to=attachment_path, max_length=200)
+    filename = models.CharField(max_length=255)
+    content_type = models.CharField(max_length=120, default="application/octet-stream")
+    size = models.PositiveBigIntegerField()
+    sha256 = models.CharField(max_length=64)
+    is_internal = models.BooleanField(default=False)
+    uploaded_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return self.filename
+
+
+class TicketWatcher(models.Model):
+    """A user who follows a ticket's updates."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="watcher_rows")
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["ticket", "user"], name="watcher_unique")]
+
+
+class TicketLink(models.Model):
+    """A typed link from one ticket to another (related, duplicate of, parent of)."""
+
+    source = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="links_out")
+    target = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="links_in")
+    kind = models.CharField(max_length=20, choices=LinkKind.choices)
+    created_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["source", "target", "kind"], name="link_unique"),
+            models.CheckConstraint(condition=~Q(source=models.F("target")), name="link_not_self"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source_id} {self.kind} {self.target_id}"
+
+
+class AppendOnlyError(Exception):
+    pass
+
+
+class TicketEvent(models.Model):
+    """One entry of a ticket's timeline; append-only, the source of every metric."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=32, choices=EventKind.choices)
+    actor = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField()
+    is_internal = models.BooleanField(default=False, help_text="Hidden from the requester")
+    data = models.JSONField(default=dict, blank=True)
+    comment = models.ForeignKey(Comment, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    attachment = models.ForeignKey(
+        Attachment, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["at", "id"]
+        indexes = [
+            models.Index(fields=["ticket", "at"], name="event_ticket_at"),
+            models.Index(fields=["kind", "at"], name="event_kind_at"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} on {self.ticket_id} at {self.at:%Y-%m-%d %H:%M}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None and not kwargs.get("force_insert"):
+            raise AppendOnlyError("Ticket events are append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AppendOnlyError("Ticket events are append-only.")

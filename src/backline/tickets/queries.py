@@ -1,0 +1,117 @@
+"""Reads for tickets, scoped by what the user may see."""
+
+from __future__ import annotations
+
+from django.core.paginator import Page, Paginator
+from django.db.models import Count, Q, QuerySet
+
+from backline.accounts.models import User
+from backline.accounts.queries import team_ids_of
+from backline.core.errors import NotFound
+from backline.tickets import rules
+from backline.tickets.choices import OPEN_STATUSES
+from backline.tickets.filters import TicketFilter
+from backline.tickets.models import Attachment, Category, Ticket, TicketEvent, TicketLink
+
+_LIST_RELATED = ("team", "assignee", "requester", "category", "service")
+_DETAIL_RELATED = (*_LIST_RELATED, "ci")
+
+
+def tickets_visible_to(user: User) -> QuerySet[Ticket]:
+    """Tickets the user may see: staff all, requesters their own."""
+    if not user.is_authenticated or not user.is_active:
+        return Ticket.objects.none()
+    if user.is_staff_member:
+        return Ticket.objects.all()
+    return Ticket.objects.filter(requester=user)
+
+
+def ticket_list(user: User, flt: TicketFilter) -> QuerySet[Ticket]:
+    """The filtered, sorted list behind a queue page or the API list, with its relations joined."""
+    qs = tickets_visible_to(user).select_related(*_LIST_RELATED)
+    return flt.apply(qs, user, team_ids_of(user))
+
+
+def paginate(qs: QuerySet, page: int | str | None, per_page: int) -> Page:
+    """One page of `qs`; out-of-range pages give the last page."""
+    return Paginator(qs, per_page).get_page(page)
+
+
+def ticket_get(user: User, number: str) -> Ticket:
+    """The ticket with this number, if the user may see it; NotFound otherwise."""
+    pk = rules.parse_number(number)
+    ticket = (
+        tickets_visible_to(user).select_related(*_DETAIL_RELATED).filter(pk=pk).first()
+        if pk else None
+    )
+    if ticket is None:
+        raise NotFound(f"No ticket {number}.", field="number")
+    return ticket
+
+
+def ticket_timeline(user: User, ticket: Ticket) -> list[TicketEvent]:
+    """The ticket's events, oldest first; requesters do not see internal ones."""
+    qs = TicketEvent.objects.filter(ticket=ticket).select_related("actor", "comment", "attachment")
+    if not user.is_staff_member:
+        qs = qs.filter(is_internal=False)
+    return list(qs.order_by("at", "id"))
+
+
+def ticket_attachments(user: User, ticket: Ticket) -> list[Attachment]:
+    """Files on the ticket; requesters do not see internal ones."""
+    qs = ticket.attachments.select_related("uploaded_by")
+    if not user.is_staff_member:
+        qs = qs.filter(is_internal=False)
+    return list(qs)
+
+
+def attachment_get(user: User, attachment_id: int) -> Attachment:
+    """One attachment, if the user may see its ticket and it is not internal to them."""
+    attachment = Attachment.objects.select_related("ticket").filter(pk=attachment_id).first()
+    if attachment is None or not tickets_visible_to(user).filter(pk=attachment.ticket_id).exists():
+        raise NotFound("No such attachment.")
+    if attachment.is_internal and not user.is_staff_member:
+        raise NotFound("No such attachment.")
+    return attachment
+
+
+def ticket_links(ticket: Ticket) -> list[dict]:
+    """Links from and to the ticket, phrased from this ticket's side."""
+    rows = []
+    out = TicketLink.objects.filter(source=ticket).select_related("target")
+    for link in out:
+        rows.append({"id": link.pk, "kind": link.kind, "label": link.get_kind_display(),
+                     "ticket": link.target})
+    inverse = {"related": "Related to", "duplicate_of": "Duplicated by", "parent_of": "Child of"}
+    for link in TicketLink.objects.filter(target=ticket).select_related("source"):
+        rows.append({"id": link.pk, "kind": link.kind, "label": inverse[link.kind],
+                     "ticket": link.source})
+    return rows
+
+
+def ticket_watcher_ids(ticket: Ticket) -> list[int]:
+    """Ids of the users watching the ticket."""
+    return list(ticket.watcher_rows.values_list("user_id", flat=True))
+
+
+def queue_counts(user: User) -> dict[str, int]:
+    """How many tickets each queue holds for the user, in one query."""
+    if not user.is_staff_member:
+        return {"all": tickets_visible_to(user).count()}
+    team_ids = team_ids_of(user)
+    is_open = Q(status__in=OPEN_STATUSES)
+    unassigned = is_open & Q(assignee__isnull=True)
+    if team_ids:
+        unassigned &= Q(team_id__in=team_ids)
+    return Ticket.objects.aggregate(
+        mine=Count("id", filter=is_open & Q(assignee=user)),
+        teams=Count("id", filter=is_open & Q(team_id__in=team_ids)),
+        unassigned=Count("id", filter=unassigned),
+        open=Count("id", filter=is_open),
+        all=Count("id"),
+    )
+
+
+def categories_active() -> QuerySet[Category]:
+    """Categories that can be chosen for new tickets."""
+    return Category.objects.filter(is_active=True).select_related("parent").order_by("name")

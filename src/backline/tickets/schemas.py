@@ -1,0 +1,173 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from ninja import Field, Schema
+from pydantic import field_validator
+
+from backline.accounts.schemas import UserRef
+from backline.tickets.choices import Source
+
+
+class Ref(Schema):
+    id: int
+    name: str
+
+    @staticmethod
+    def resolve_name(obj) -> str:
+        return str(obj)
+
+
+class TeamRef(Schema):
+    id: int
+    name: str
+    tier: int
+
+
+class TicketListItem(Schema):
+    number: str
+    title: str
+    status: str
+    pending_reason: str
+    priority: int
+    impact: int
+    urgency: int
+    tier: int
+    team: TeamRef | None
+    assignee: UserRef | None
+    requester: UserRef
+    category: Ref | None
+    service: Ref | None
+    source: str
+    created_at: datetime
+    updated_at: datetime
+    version: int
+
+
+class TicketOut(TicketListItem):
+    description: str
+    ci: Ref | None
+    first_response_at: datetime | None
+    resolved_at: datetime | None
+    closed_at: datetime | None
+    resolution_code: str
+    resolution_notes: str
+    cause_code: str
+    reopen_count: int
+    url: str
+
+    @staticmethod
+    def resolve_url(obj) -> str:
+        return obj.get_absolute_url()
+
+
+class TicketPage(Schema):
+    items: list[TicketListItem]
+    count: int
+    page: int
+    page_size: int
+    pages: int
+
+
+def _stripped_title(value: str) -> str:
+    value = value.strip()
+    if not value:
+        raise ValueError("title must not be blank")
+    return value
+
+
+class TicketIn(Schema):
+    title: str = Field(..., max_length=200)
+    description: str = Field("", max_length=100_000)
+    requester: int | None = Field(None, description="User id; defaults to the caller")
+    category: int | None = None
+    impact: int = Field(2, ge=1, le=3, description="1 high, 2 medium, 3 low")
+    urgency: int = Field(2, ge=1, le=3, description="1 high, 2 medium, 3 low")
+    team: int | None = None
+    assignee: int | None = None
+    service: int | None = None
+    ci: int | None = None
+    source: Source = Source.API
+
+    _title = field_validator("title")(_stripped_title)
+
+
+class TicketPatch(Schema):
+    version: int = Field(..., description="The version you read; a stale one gets 409")
+    title: str | None = Field(None, max_length=200)
+    description: str | None = Field(None, max_length=100_000)
+    category: int | None = None
+    impact: int | None = Field(None, ge=1, le=3)
+    urgency: int | None = Field(None, ge=1, le=3)
+    team: int | None = None
+    assignee: int | None = None
+    service: int | None = None
+    ci: int | None = None
+
+    @field_validator("title")
+    @classmethod
+    def _title(cls, value: str | None) -> str | None:
+        return None if value is None else _stripped_title(value)
+
+
+class TransitionIn(Schema):
+    action: str = Field(..., description="start, pend, resume, resolve, reopen, close, cancel")
+    version: int | None = Field(None, description="When given, a stale version gets 409")
+    pending_reason: str = ""
+    resolution_code: str = ""
+    resolution_notes: str = Field("", max_length=100_000)
+    cause_code: str = ""
+    note: str = Field("", max_length=10_000)
+
+
+class CommentIn(Schema):
+    body: str = Field(..., max_length=100_000)
+    internal: bool = Field(False, description="An internal note, hidden from the requester")
+
+
+class CommentOut(Schema):
+    id: int
+    author: UserRef
+    body: str
+    internal: bool = Field(..., alias="is_internal")
+    created_at: datetime
+
+
+class EventOut(Schema):
+    id: int
+    kind: str
+    actor: UserRef | None
+    at: datetime
+    internal: bool = Field(..., alias="is_internal")
+    data: dict[str, Any]
+    comment: CommentOut | None
+    attachment_id: int | None
+
+
+class AttachmentOut(Schema):
+    id: int
+    filename: str
+    content_type: str
+    size: int
+    sha256: str
+    internal: bool = Field(..., alias="is_internal")
+    uploaded_by: UserRef
+    created_at: datetime
+    download_url: str
+
+    @staticmethod
+    def resolve_download_url(obj) -> str:
+        return f"/api/v1/tickets/attachments/{obj.pk}"
+
+
+class LinkIn(Schema):
+    target: str = Field(..., description="The other ticket's number, e.g. INC-000042")
+    kind: str = Field("related", description="related, duplicate_of, parent_of")
+
+
+class LinkOut(Schema):
+    id: int
+    kind: str
+    label: str
+    ticket: str
