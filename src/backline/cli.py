@@ -8,7 +8,7 @@ import secrets
 import subprocess
 import sys
 
-DEMO_PASSWORD = "backline-demo"
+DEMO_PASSWORD = "backline-demo"  # noqa: S105 - the documented demo password
 
 
 def _setup() -> None:
@@ -38,8 +38,14 @@ def cmd_init(args: argparse.Namespace) -> int:
         print("An admin already exists; nothing more to do.")
         return 0
     password = args.admin_password or secrets.token_urlsafe(12)
-    user_create(username=args.admin_username, password=password, role="admin",
-                email=args.admin_email, first_name="Admin", check_password=False)
+    user_create(
+        username=args.admin_username,
+        password=password,
+        role="admin",
+        email=args.admin_email,
+        first_name="Admin",
+        check_password=False,
+    )
     print(f"Created admin {args.admin_username!r} with password {password!r}.")
     return 0
 
@@ -48,9 +54,18 @@ def cmd_serve(args: argparse.Namespace) -> int:
     """Serve the web application with gunicorn (production settings)."""
     port = str(args.port or os.environ.get("PORT") or 8000)
     command = [
-        sys.executable, "-m", "gunicorn", "backline.config.wsgi:application",
-        "--bind", f"{args.host}:{port}", "--workers", str(args.workers),
-        "--access-logfile", "-", "--graceful-timeout", "10",
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "backline.config.wsgi:application",
+        "--bind",
+        f"{args.host}:{port}",
+        "--workers",
+        str(args.workers),
+        "--access-logfile",
+        "-",
+        "--graceful-timeout",
+        "10",
     ]
     print(f"Backline is serving on http://{args.host}:{port}/", flush=True)
     return subprocess.call(command)  # noqa: S603 - our own interpreter and fixed arguments
@@ -69,7 +84,7 @@ def cmd_demo_data(args: argparse.Namespace) -> int:
 def _print_logins() -> None:
     from backline.demo.generate import DEMO_LOGINS
 
-    print("\nDemo logins (password for all: %s)" % DEMO_PASSWORD)
+    print(f"\nDemo logins (password for all: {DEMO_PASSWORD})")
     for username, what in DEMO_LOGINS:
         print(f"  {username:<10} {what}")
     print()
@@ -98,8 +113,14 @@ def cmd_createuser(args: argparse.Namespace) -> int:
 
     password = args.password or secrets.token_urlsafe(12)
     try:
-        user = user_create(username=args.username, password=password, email=args.email,
-                           first_name=args.first_name, last_name=args.last_name, role=args.role)
+        user = user_create(
+            username=args.username,
+            password=password,
+            email=args.email,
+            first_name=args.first_name,
+            last_name=args.last_name,
+            role=args.role,
+        )
         for slug in args.team or []:
             team = Team.objects.filter(slug=slug).first()
             if team is None:
@@ -108,7 +129,11 @@ def cmd_createuser(args: argparse.Namespace) -> int:
     except DomainError as exc:
         print(f"error: {exc.message}", file=sys.stderr)
         return 2
-    print(f"Created {args.role} {user.username!r}" + ("" if args.password else f" with password {password!r}") + ".")
+    print(
+        f"Created {args.role} {user.username!r}"
+        + ("" if args.password else f" with password {password!r}")
+        + "."
+    )
     return 0
 
 
@@ -142,7 +167,9 @@ def cmd_manage(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="backline", description="Backline, the Level 2 support desk.")
+    parser = argparse.ArgumentParser(
+        prog="backline", description="Backline, the Level 2 support desk."
+    )
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("init", help=cmd_init.__doc__)

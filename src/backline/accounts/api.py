@@ -18,8 +18,12 @@ def me(request: HttpRequest):
     user = request.user
     memberships = user.memberships.select_related("team").order_by("team__tier", "team__name")
     return {
-        "id": user.pk, "username": user.username, "name": user.display_name,
-        "email": user.email, "role": user.role, "teams": list(memberships),
+        "id": user.pk,
+        "username": user.username,
+        "name": user.display_name,
+        "email": user.email,
+        "role": user.role,
+        "teams": list(memberships),
     }
 
 

@@ -68,9 +68,7 @@ class TeamMembership(models.Model):
     joined_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["user", "team"], name="membership_unique")
-        ]
+        constraints = [models.UniqueConstraint(fields=["user", "team"], name="membership_unique")]
 
     def __str__(self) -> str:
         return f"{self.user} in {self.team}"

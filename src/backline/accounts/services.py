@@ -18,7 +18,7 @@ from backline.accounts.choices import Role, Tier
 from backline.accounts.models import ApiToken, LoginAttempt, Team, TeamMembership, User
 from backline.core.errors import DomainError, NotFound, PermissionDenied, from_validation_error
 
-TOKEN_PREFIX = "bl_"
+TOKEN_PREFIX = "bl_"  # noqa: S105 - a public marker, not a secret
 
 
 def _require_admin(actor: User | None) -> None:
@@ -45,9 +45,14 @@ def user_create(
     if User.objects.filter(username__iexact=username).exists():
         raise DomainError(f"User {username!r} already exists.", code="duplicate", field="username")
     user = User(
-        username=username, email=email, first_name=first_name, last_name=last_name,
-        role=role, title=title,
-        is_staff=role == Role.ADMIN, is_superuser=role == Role.ADMIN,
+        username=username,
+        email=email,
+        first_name=first_name,
+        last_name=last_name,
+        role=role,
+        title=title,
+        is_staff=role == Role.ADMIN,
+        is_superuser=role == Role.ADMIN,
     )
     if password:
         if check_password:
@@ -130,7 +135,7 @@ def token_authenticate(raw: str) -> User | None:
     """Return the active user behind a raw token, recording its use at most once a minute."""
     if not raw.startswith(TOKEN_PREFIX) or raw.count("_") < 2:
         return None
-    prefix = raw[len(TOKEN_PREFIX):].split("_", 1)[0]
+    prefix = raw[len(TOKEN_PREFIX) :].split("_", 1)[0]
     token = ApiToken.objects.select_related("user").filter(prefix=prefix).first()
     if token is None or token.revoked_at is not None or not token.user.is_active:
         return None
@@ -157,9 +162,12 @@ def login_check_throttle(*, username: str, ip_address: str | None) -> None:
             f"Too many failed sign-ins for this account. Try again in {minutes} minutes."
         )
     if ip_address and (
-        failures.filter(ip_address=ip_address).count() >= settings.BACKLINE_LOGIN_MAX_FAILURES_PER_IP
+        failures.filter(ip_address=ip_address).count()
+        >= settings.BACKLINE_LOGIN_MAX_FAILURES_PER_IP
     ):
-        raise LoginThrottled(f"Too many failed sign-ins from your address. Try again in {minutes} minutes.")
+        raise LoginThrottled(
+            f"Too many failed sign-ins from your address. Try again in {minutes} minutes."
+        )
 
 
 def login_attempt(*, request, username: str, password: str) -> User:
@@ -167,7 +175,9 @@ def login_attempt(*, request, username: str, password: str) -> User:
     ip_address = request.META.get("REMOTE_ADDR") or None
     login_check_throttle(username=username, ip_address=ip_address)
     user = authenticate(request, username=username, password=password)
-    LoginAttempt.objects.create(username=username[:150], ip_address=ip_address, succeeded=user is not None)
+    LoginAttempt.objects.create(
+        username=username[:150], ip_address=ip_address, succeeded=user is not None
+    )
     if user is None:
         raise DomainError("Wrong username or password.", code="invalid_login", field="password")
     return user

@@ -26,7 +26,8 @@ def login_view(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             user = services.login_attempt(
-                request=request, username=form.cleaned_data["username"],
+                request=request,
+                username=form.cleaned_data["username"],
                 password=form.cleaned_data["password"],
             )
         except DomainError as exc:
@@ -35,8 +36,12 @@ def login_view(request: HttpRequest) -> HttpResponse:
         else:
             login(request, user)
             return redirect(next_url or "tickets:queue")
-    return render(request, "accounts/login.html", {"form": form, "next": next_url, "title": "Sign in"},
-                  status=status)
+    return render(
+        request,
+        "accounts/login.html",
+        {"form": form, "next": next_url, "title": "Sign in"},
+        status=status,
+    )
 
 
 @require_POST
@@ -60,7 +65,12 @@ def token_list(request: HttpRequest) -> HttpResponse:
         except DomainError as exc:
             add_domain_error(form, exc)
             status = 422
-    context = {"form": form, "secret": secret, "tokens": tokens_of(request.user), "title": "API tokens"}
+    context = {
+        "form": form,
+        "secret": secret,
+        "tokens": tokens_of(request.user),
+        "title": "API tokens",
+    }
     return render(request, "accounts/tokens.html", context, status=status)
 
 

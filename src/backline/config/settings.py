@@ -44,7 +44,9 @@ def _secret_key() -> str:
 
 SECRET_KEY = _secret_key()
 DEBUG = env_flag("DEBUG")
-ALLOWED_HOSTS = [h for h in os.environ.get("BACKLINE_ALLOWED_HOSTS", "127.0.0.1,localhost").split(",") if h]
+ALLOWED_HOSTS = [
+    h for h in os.environ.get("BACKLINE_ALLOWED_HOSTS", "127.0.0.1,localhost").split(",") if h
+]
 CSRF_TRUSTED_ORIGINS = [
     o for o in os.environ.get("BACKLINE_CSRF_TRUSTED_ORIGINS", "").split(",") if o
 ]
@@ -106,7 +108,9 @@ TEMPLATES = [
 def _databases() -> dict:
     url = os.environ.get("DATABASE_URL")
     if url:
-        db = dj_database_url.parse(url, conn_max_age=int(os.environ.get("BACKLINE_CONN_MAX_AGE", "60")))
+        db = dj_database_url.parse(
+            url, conn_max_age=int(os.environ.get("BACKLINE_CONN_MAX_AGE", "60"))
+        )
     else:
         DATA_DIR.mkdir(parents=True, exist_ok=True)
         db = {"ENGINE": "django.db.backends.sqlite3", "NAME": str(DATA_DIR / "backline.sqlite3")}
@@ -160,6 +164,7 @@ USE_TZ = True
 STATIC_URL = "/static/"
 STATIC_ROOT = DATA_DIR / "static"
 STATICFILES_DIRS = [
+    PACKAGE_DIR / "static",
     # htmx from npm (package.json), installed by `make` into node_modules; never copied by hand.
     ("vendor/htmx", PROJECT_DIR / "node_modules" / "htmx.org" / "dist"),
 ]
@@ -174,7 +179,9 @@ STORAGES = {
 }
 
 # Uploads: anything larger goes to a temporary file, and attachments over the limit are refused.
-BACKLINE_MAX_ATTACHMENT_BYTES = int(os.environ.get("BACKLINE_MAX_ATTACHMENT_MB", "25")) * 1024 * 1024
+BACKLINE_MAX_ATTACHMENT_BYTES = (
+    int(os.environ.get("BACKLINE_MAX_ATTACHMENT_MB", "25")) * 1024 * 1024
+)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 

@@ -13,11 +13,11 @@ if os.environ.get("BACKLINE_TEST_DATABASE_URL"):
 else:
     os.environ.pop("DATABASE_URL", None)
 
-from backline.config.settings import *  # noqa: E402,F403
-from backline.config.settings import DATA_DIR, DATABASES  # noqa: E402
+from backline.config.settings import *  # noqa: F403
+from backline.config.settings import DATA_DIR, DATABASES, STATIC_ROOT
 
 # Argon2 is deliberately slow; the suite logs in hundreds of times.
-PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # noqa: S303 - tests only
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
@@ -28,3 +28,4 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / "test.sqlite3")}
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = 0
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # whitenoise warns when it is missing

@@ -13,8 +13,15 @@ from ninja.security import HttpBearer, SessionAuth
 from backline.core.errors import DomainError
 
 _HTTP_CODES = {
-    400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
-    405: "method_not_allowed", 409: "conflict", 413: "too_large", 422: "invalid", 429: "throttled",
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "too_large",
+    422: "invalid",
+    429: "throttled",
 }
 
 
@@ -55,7 +62,8 @@ def error_body(code: str, message: str, field: str | None = None, errors=None) -
 def _field_of(loc: list[Any]) -> str:
     parts = [str(p) for p in loc]
     if parts and parts[0] in {"body", "query", "path", "header", "form", "file"}:
-        parts = parts[2:] if parts[0] == "body" and len(parts) > 2 else parts[1:]
+        # Drop the location, and the parameter's own name when it wraps a schema.
+        parts = parts[2:] if len(parts) > 2 else parts[1:]
     return ".".join(parts) or "body"
 
 
@@ -69,18 +77,24 @@ def install_error_handlers(api: NinjaAPI) -> None:
     @api.exception_handler(ValidationError)
     def validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
         errors = [
-            {"field": _field_of(e.get("loc", [])),
-             "message": str(e.get("msg", "Invalid.")).removeprefix("Value error, ")}
+            {
+                "field": _field_of(e.get("loc", [])),
+                "message": str(e.get("msg", "Invalid.")).removeprefix("Value error, "),
+            }
             for e in exc.errors
         ]
         first = errors[0] if errors else {"field": None, "message": "Invalid input."}
-        body = error_body("invalid", f"{first['field']}: {first['message']}", first["field"], errors)
+        body = error_body(
+            "invalid", f"{first['field']}: {first['message']}", first["field"], errors
+        )
         return api.create_response(request, body, status=422)
 
     @api.exception_handler(AuthenticationError)
     def auth_error(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
         body = error_body(
-            "unauthorized", "Send a valid API token: Authorization: Bearer <token>.", "Authorization"
+            "unauthorized",
+            "Send a valid API token: Authorization: Bearer <token>.",
+            "Authorization",
         )
         return api.create_response(request, body, status=401)
 
@@ -91,7 +105,9 @@ def install_error_handlers(api: NinjaAPI) -> None:
         field = "body" if exc.status_code == 400 else None
         if message.startswith("Cannot parse request body"):
             message = "The request body is not valid JSON."
-        return api.create_response(request, error_body(code, message, field), status=exc.status_code)
+        return api.create_response(
+            request, error_body(code, message, field), status=exc.status_code
+        )
 
     @api.exception_handler(Http404)
     def not_found(request: HttpRequest, exc: Http404) -> HttpResponse:

@@ -1,4 +1,4 @@
-"""Domain errors: raised by rules and services, mapped to JSON 4xx by the API and to form errors by views."""
+"""Domain errors from rules and services: JSON 4xx in the API, form errors in views."""
 
 from __future__ import annotations
 
@@ -24,7 +24,12 @@ class DomainError(Exception):
         self.errors = errors or ([{"field": field, "message": message}] if field else [])
 
     def as_dict(self) -> dict:
-        return {"code": self.code, "message": self.message, "field": self.field, "errors": self.errors}
+        return {
+            "code": self.code,
+            "message": self.message,
+            "field": self.field,
+            "errors": self.errors,
+        }
 
 
 class BadRequest(DomainError):

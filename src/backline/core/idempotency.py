@@ -44,8 +44,12 @@ def run_idempotent(
                 ).delete()
                 status, body = create()
                 IdempotencyRecord.objects.create(
-                    user=user, scope=scope, key=key, fingerprint=digest,
-                    status_code=status, response=body,
+                    user=user,
+                    scope=scope,
+                    key=key,
+                    fingerprint=digest,
+                    status_code=status,
+                    response=body,
                 )
                 return status, body, False
         except IntegrityError:
@@ -55,7 +59,8 @@ def run_idempotent(
     if existing.fingerprint != digest:
         raise Conflict(
             "This Idempotency-Key was already used with a different request body.",
-            code="idempotency_mismatch", field="Idempotency-Key",
+            code="idempotency_mismatch",
+            field="Idempotency-Key",
         )
     return existing.status_code, existing.response, True
 

@@ -20,6 +20,8 @@ class DomainErrorMiddleware:
             return None
         template = "partials/error.html" if getattr(request, "htmx", False) else "error.html"
         return render(
-            request, template, {"error": exception, "title": exception.message},
+            request,
+            template,
+            {"error": exception, "title": exception.message},
             status=exception.status,
         )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import FileResponse, HttpRequest, JsonResponse
-from ninja import File, Form, Query, Router
+from ninja import File, Form, Query, Router, Status
 from ninja.files import UploadedFile
 
 from backline.accounts.models import Team, User
@@ -32,7 +32,7 @@ from backline.tickets.schemas import (
 
 router = Router(tags=["tickets"])
 
-ERRORS: dict[int, Any] = {code: ErrorOut for code in (400, 401, 403, 404, 409, 413, 422)}
+ERRORS: dict[int, Any] = dict.fromkeys((400, 401, 403, 404, 409, 413, 422), ErrorOut)
 
 _REFS: dict[str, Any] = {
     "requester": User.objects.filter(is_active=True),
@@ -64,14 +64,17 @@ def ticket_list(
         raise DomainError("page must be >= 1 and page_size 1–200.", field="page_size")
     result = queries.paginate(queries.ticket_list(request.user, filters), page, page_size)
     return {
-        "items": list(result.object_list), "count": result.paginator.count,
-        "page": result.number, "page_size": page_size, "pages": result.paginator.num_pages,
+        "items": list(result.object_list),
+        "count": result.paginator.count,
+        "page": result.number,
+        "page_size": page_size,
+        "pages": result.paginator.num_pages,
     }
 
 
 @router.post("", response={201: TicketOut, 200: TicketOut, **ERRORS})
 def ticket_create(request: HttpRequest, payload: TicketIn):
-    """Create a ticket. Send `Idempotency-Key` to make retries safe: a retry returns the same ticket."""
+    """Create a ticket. With an `Idempotency-Key` header a retry returns the same ticket."""
     data = payload.dict()
 
     def create() -> tuple[int, dict]:
@@ -79,8 +82,11 @@ def ticket_create(request: HttpRequest, payload: TicketIn):
         return 201, TicketOut.from_orm(ticket).model_dump(mode="json")
 
     status, body, replayed = run_idempotent(
-        user=request.user, scope="ticket_create", key=request.headers.get("Idempotency-Key"),
-        payload=data, create=create,
+        user=request.user,
+        scope="ticket_create",
+        key=request.headers.get("Idempotency-Key"),
+        payload=data,
+        create=create,
     )
     response = JsonResponse(body, status=status)
     if replayed:
@@ -98,7 +104,9 @@ def ticket_patch(request: HttpRequest, number: str, payload: TicketPatch):
     ticket = queries.ticket_get(request.user, number)
     changes = payload.dict(exclude_unset=True)
     version = changes.pop("version")
-    services.ticket_update(actor=request.user, ticket=ticket, version=version, changes=_resolve(changes))
+    services.ticket_update(
+        actor=request.user, ticket=ticket, version=version, changes=_resolve(changes)
+    )
     return queries.ticket_get(request.user, number)
 
 
@@ -127,7 +135,7 @@ def comment_create(request: HttpRequest, number: str, payload: CommentIn):
     comment = services.ticket_comment(
         actor=request.user, ticket=ticket, body=payload.body, internal=payload.internal
     )
-    return 201, comment
+    return Status(201, comment)
 
 
 @router.get("/{number}/attachments", response={200: list[AttachmentOut], **ERRORS})
@@ -145,7 +153,7 @@ def attachment_create(
     attachment = services.ticket_attach(
         actor=request.user, ticket=ticket, upload=file, internal=internal
     )
-    return 201, attachment
+    return Status(201, attachment)
 
 
 @router.get("/attachments/{attachment_id}", response={200: None, **ERRORS})
@@ -153,7 +161,9 @@ def attachment_download(request: HttpRequest, attachment_id: int):
     """Download a file; always served as an attachment, never inline."""
     attachment = queries.attachment_get(request.user, attachment_id)
     return FileResponse(
-        attachment.file.open("rb"), as_attachment=True, filename=attachment.filename,
+        attachment.file.open("rb"),
+        as_attachment=True,
+        filename=attachment.filename,
         content_type="application/octet-stream",
     )
 
@@ -162,13 +172,13 @@ def attachment_download(request: HttpRequest, attachment_id: int):
 def watch(request: HttpRequest, number: str):
     """Watch the ticket as the calling user."""
     services.ticket_watch(actor=request.user, ticket=queries.ticket_get(request.user, number))
-    return 204, None
+    return Status(204, None)
 
 
 @router.delete("/{number}/watchers", response={204: None, **ERRORS})
 def unwatch(request: HttpRequest, number: str):
     services.ticket_unwatch(actor=request.user, ticket=queries.ticket_get(request.user, number))
-    return 204, None
+    return Status(204, None)
 
 
 @router.get("/{number}/links", response={200: list[LinkOut], **ERRORS})
@@ -183,14 +193,22 @@ def link_create(request: HttpRequest, number: str, payload: LinkIn):
     try:
         target = queries.ticket_get(request.user, payload.target)
     except DomainError as exc:
-        raise DomainError(exc.message, code="not_found", field="target") from exc
+        # The URL names an existing ticket; a missing target is bad input, like an unknown team id.
+        raise DomainError(exc.message, code="unknown_ticket", field="target") from exc
     link = services.ticket_link(actor=request.user, ticket=ticket, target=target, kind=payload.kind)
-    return 201, {"id": link.pk, "kind": link.kind, "label": link.get_kind_display(),
-                 "ticket": target.number}
+    return Status(
+        201,
+        {
+            "id": link.pk,
+            "kind": link.kind,
+            "label": link.get_kind_display(),
+            "ticket": target.number,
+        },
+    )
 
 
 @router.delete("/{number}/links/{link_id}", response={204: None, **ERRORS})
 def link_delete(request: HttpRequest, number: str, link_id: int):
     ticket = queries.ticket_get(request.user, number)
     services.ticket_unlink(actor=request.user, ticket=ticket, link_id=link_id)
-    return 204, None
+    return Status(204, None)

@@ -37,8 +37,18 @@ SORTS: dict[str, tuple[str, ...]] = {
     "-title": ("-title", "-id"),
 }
 SortKey = Literal[
-    "priority", "-priority", "updated", "-updated", "created", "-created", "number", "-number",
-    "status", "-status", "title", "-title",
+    "priority",
+    "-priority",
+    "updated",
+    "-updated",
+    "created",
+    "-created",
+    "number",
+    "-number",
+    "status",
+    "-status",
+    "title",
+    "-title",
 ]
 
 # Kept literal so the OpenAPI schema lists them; a test checks it matches choices.Status.
@@ -64,7 +74,9 @@ class TicketFilter(BaseModel):
     assignee: str | None = Field(None, description="`me`, `none` or a user id")
     category: list[int] | None = Field(None, description="Category ids")
     service: list[int] | None = Field(None, description="Service ids")
-    q: str | None = Field(None, max_length=200, description="Text in the title or description, or a number")
+    q: str | None = Field(
+        None, max_length=200, description="Text in the title or description, or a number"
+    )
     sort: SortKey | None = Field(None, description="Sort key; prefix `-` for descending")
 
     @field_validator("priority")

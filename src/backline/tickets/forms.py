@@ -58,8 +58,17 @@ class TicketCreateForm(TicketFieldsForm):
     requester = UserChoiceField(queryset=None, required=False, empty_label="— me —")
     source = forms.ChoiceField(choices=Source.choices, initial=Source.PHONE)
     field_order = [
-        "title", "description", "requester", "source", "impact", "urgency", "category",
-        "service", "ci", "team", "assignee",
+        "title",
+        "description",
+        "requester",
+        "source",
+        "impact",
+        "urgency",
+        "category",
+        "service",
+        "ci",
+        "team",
+        "assignee",
     ]
 
     def __init__(self, *args, **kwargs):
@@ -87,7 +96,9 @@ class TransitionForm(forms.Form):
     resolution_code = forms.ChoiceField(
         choices=_with_blank(ResolutionCode.choices, "— choose —"), required=False
     )
-    cause_code = forms.ChoiceField(choices=_with_blank(CauseCode.choices, "— unknown —"), required=False)
+    cause_code = forms.ChoiceField(
+        choices=_with_blank(CauseCode.choices, "— unknown —"), required=False
+    )
     resolution_notes = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
     note = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
 

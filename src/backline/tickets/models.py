@@ -5,9 +5,11 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.urls import reverse
 
 from backline.tickets import rules
 from backline.tickets.choices import (
+    OPEN_STATUSES,
     CauseCode,
     EventKind,
     Level,
@@ -52,7 +54,9 @@ class PriorityMatrixEntry(models.Model):
         ordering = ["impact", "urgency"]
         verbose_name_plural = "priority matrix"
         constraints = [
-            models.UniqueConstraint(fields=["impact", "urgency"], name="priority_matrix_cell_unique")
+            models.UniqueConstraint(
+                fields=["impact", "urgency"], name="priority_matrix_cell_unique"
+            )
         ]
 
     def __str__(self) -> str:
@@ -84,8 +88,12 @@ class Ticket(models.Model):
         "cmdb.Service", null=True, blank=True, on_delete=models.PROTECT, related_name="tickets"
     )
     ci = models.ForeignKey(
-        "cmdb.ConfigurationItem", null=True, blank=True, on_delete=models.PROTECT,
-        related_name="tickets", verbose_name="configuration item",
+        "cmdb.ConfigurationItem",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="tickets",
+        verbose_name="configuration item",
     )
     source = models.CharField(max_length=16, choices=Source.choices, default=Source.WEB)
     created_at = models.DateTimeField()
@@ -112,7 +120,9 @@ class Ticket(models.Model):
         ]
         constraints = [
             models.CheckConstraint(condition=Q(tier__in=[1, 2, 3]), name="ticket_tier_valid"),
-            models.CheckConstraint(condition=Q(priority__in=[1, 2, 3, 4]), name="ticket_priority_valid"),
+            models.CheckConstraint(
+                condition=Q(priority__in=[1, 2, 3, 4]), name="ticket_priority_valid"
+            ),
             models.CheckConstraint(
                 condition=~Q(status="pending") | ~Q(pending_reason=""),
                 name="ticket_pending_has_reason",
@@ -122,18 +132,16 @@ class Ticket(models.Model):
     def __str__(self) -> str:
         return f"{self.number} {self.title}"
 
+    def get_absolute_url(self) -> str:
+        return reverse("tickets:detail", args=[self.number])
+
     @property
     def number(self) -> str:
         return rules.format_number(self.pk) if self.pk else "INC-new"
 
     @property
     def is_open(self) -> bool:
-        return self.status in {Status.NEW, Status.ASSIGNED, Status.IN_PROGRESS, Status.PENDING}
-
-    def get_absolute_url(self) -> str:
-        from django.urls import reverse
-
-        return reverse("tickets:detail", args=[self.number])
+        return self.status in OPEN_STATUSES
 
 
 class Comment(models.Model):
@@ -191,6 +199,9 @@ class TicketWatcher(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["ticket", "user"], name="watcher_unique")]
 
+    def __str__(self) -> str:
+        return f"{self.user_id} watches {self.ticket_id}"
+
 
 class TicketLink(models.Model):
     """A typed link from one ticket to another (related, duplicate of, parent of)."""
@@ -220,11 +231,15 @@ class TicketEvent(models.Model):
 
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=32, choices=EventKind.choices)
-    actor = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    actor = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     at = models.DateTimeField()
     is_internal = models.BooleanField(default=False, help_text="Hidden from the requester")
     data = models.JSONField(default=dict, blank=True)
-    comment = models.ForeignKey(Comment, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    comment = models.ForeignKey(
+        Comment, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     attachment = models.ForeignKey(
         Attachment, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )

@@ -42,7 +42,8 @@ def ticket_get(user: User, number: str) -> Ticket:
     pk = rules.parse_number(number)
     ticket = (
         tickets_visible_to(user).select_related(*_DETAIL_RELATED).filter(pk=pk).first()
-        if pk else None
+        if pk
+        else None
     )
     if ticket is None:
         raise NotFound(f"No ticket {number}.", field="number")
@@ -77,15 +78,15 @@ def attachment_get(user: User, attachment_id: int) -> Attachment:
 
 def ticket_links(ticket: Ticket) -> list[dict]:
     """Links from and to the ticket, phrased from this ticket's side."""
-    rows = []
-    out = TicketLink.objects.filter(source=ticket).select_related("target")
-    for link in out:
-        rows.append({"id": link.pk, "kind": link.kind, "label": link.get_kind_display(),
-                     "ticket": link.target})
     inverse = {"related": "Related to", "duplicate_of": "Duplicated by", "parent_of": "Child of"}
-    for link in TicketLink.objects.filter(target=ticket).select_related("source"):
-        rows.append({"id": link.pk, "kind": link.kind, "label": inverse[link.kind],
-                     "ticket": link.source})
+    rows = [
+        {"id": link.pk, "kind": link.kind, "label": link.get_kind_display(), "ticket": link.target}
+        for link in TicketLink.objects.filter(source=ticket).select_related("target")
+    ]
+    rows.extend(
+        {"id": link.pk, "kind": link.kind, "label": inverse[link.kind], "ticket": link.source}
+        for link in TicketLink.objects.filter(target=ticket).select_related("source")
+    )
     return rows
 
 

@@ -33,14 +33,22 @@ _OPEN = frozenset(OPEN_STATUSES)
 TRANSITIONS: dict[str, Transition] = {
     t.action: t
     for t in (
-        Transition("start", "Start work", frozenset({Status.NEW, Status.ASSIGNED}), Status.IN_PROGRESS),
         Transition(
-            "pend", "Set pending", frozenset({Status.NEW, Status.ASSIGNED, Status.IN_PROGRESS}),
-            Status.PENDING, needs=("pending_reason",),
+            "start", "Start work", frozenset({Status.NEW, Status.ASSIGNED}), Status.IN_PROGRESS
+        ),
+        Transition(
+            "pend",
+            "Set pending",
+            frozenset({Status.NEW, Status.ASSIGNED, Status.IN_PROGRESS}),
+            Status.PENDING,
+            needs=("pending_reason",),
         ),
         Transition("resume", "Resume", frozenset({Status.PENDING}), Status.IN_PROGRESS),
         Transition(
-            "resolve", "Resolve", _OPEN, Status.RESOLVED,
+            "resolve",
+            "Resolve",
+            _OPEN,
+            Status.RESOLVED,
             needs=("resolution_code", "resolution_notes"),
         ),
         Transition("reopen", "Reopen", frozenset({Status.RESOLVED}), Status.IN_PROGRESS),
@@ -61,18 +69,22 @@ def check_transition(status: str, action: str, inputs: Mapping[str, object]) -> 
     if transition is None:
         raise DomainError(
             f"Unknown action {action!r}; expected one of {', '.join(TRANSITIONS)}.",
-            code="unknown_action", field="action",
+            code="unknown_action",
+            field="action",
         )
     if status not in transition.sources:
         raise DomainError(
             f"Cannot {action} a ticket that is {Status(status).label.lower()}.",
-            code="invalid_transition", field="action",
+            code="invalid_transition",
+            field="action",
         )
     errors = []
     for name in transition.needs:
         value = inputs.get(name)
         if value is None or (isinstance(value, str) and not value.strip()):
-            errors.append({"field": name, "message": f"{_NEEDS_LABEL[name]} is required to {action}."})
+            errors.append(
+                {"field": name, "message": f"{_NEEDS_LABEL[name]} is required to {action}."}
+            )
     _check_choice(inputs, "pending_reason", PendingReason.values, errors)
     _check_choice(inputs, "resolution_code", ResolutionCode.values, errors)
     _check_choice(inputs, "cause_code", CauseCode.values, errors)
@@ -89,10 +101,14 @@ _NEEDS_LABEL = {
 }
 
 
-def _check_choice(inputs: Mapping[str, object], name: str, allowed: Iterable[str], errors: list) -> None:
+def _check_choice(
+    inputs: Mapping[str, object], name: str, allowed: Iterable[str], errors: list
+) -> None:
     value = inputs.get(name)
     if value not in (None, "") and value not in set(allowed):
-        errors.append({"field": name, "message": f"{value!r} is not a valid {name.replace('_', ' ')}."})
+        errors.append(
+            {"field": name, "message": f"{value!r} is not a valid {name.replace('_', ' ')}."}
+        )
 
 
 def status_after_assignment(status: str, has_assignee: bool) -> str:
@@ -119,7 +135,9 @@ DEFAULT_MATRIX: dict[tuple[int, int], int] = {
 }
 
 
-def priority_for(impact: int, urgency: int, matrix: Mapping[tuple[int, int], int] | None = None) -> int:
+def priority_for(
+    impact: int, urgency: int, matrix: Mapping[tuple[int, int], int] | None = None
+) -> int:
     """The priority for an impact and urgency, from `matrix` (falling back to the default)."""
     if impact not in Level.values:
         raise DomainError("Impact must be 1 (high), 2 (medium) or 3 (low).", field="impact")
@@ -142,7 +160,7 @@ def parse_number(text: str) -> int | None:
     """The primary key in `INC-000123`, `inc-123` or `123`; None when it is not a ticket number."""
     text = text.strip().upper()
     if text.startswith(NUMBER_PREFIX):
-        text = text[len(NUMBER_PREFIX):]
+        text = text[len(NUMBER_PREFIX) :]
     if not text.isdigit() or len(text) > 12:
         return None
     value = int(text)

@@ -1,4 +1,4 @@
-"""Every write to a ticket: one function per user-visible action, one transaction, one or more events."""
+"""Every write to a ticket: one function per user action, one transaction, one or more events."""
 
 from __future__ import annotations
 
@@ -43,7 +43,15 @@ from backline.tickets.permissions import require_staff, require_view
 # Foreign keys are passed in as instances, so full_clean need not query each one again.
 _FK_FIELDS = ["requester", "category", "team", "assignee", "service", "ci"]
 EDITABLE_FIELDS = (
-    "title", "description", "category", "impact", "urgency", "service", "ci", "team", "assignee",
+    "title",
+    "description",
+    "category",
+    "impact",
+    "urgency",
+    "service",
+    "ci",
+    "team",
+    "assignee",
 )
 _ASSIGNMENT_FIELDS = {"team", "assignee"}
 
@@ -61,8 +69,14 @@ def event_record(
 ) -> TicketEvent:
     """Append one event to a ticket's timeline (call inside the writing transaction)."""
     return TicketEvent.objects.create(
-        ticket=ticket, kind=kind, actor=actor, at=at or timezone.now(), data=data or {},
-        is_internal=internal, comment=comment, attachment=attachment,
+        ticket=ticket,
+        kind=kind,
+        actor=actor,
+        at=at or timezone.now(),
+        data=data or {},
+        is_internal=internal,
+        comment=comment,
+        attachment=attachment,
     )
 
 
@@ -142,21 +156,38 @@ def ticket_create(
     _check_ci(service, ci)
     now = at or timezone.now()
     ticket = Ticket(
-        title=title, description=(description or "").strip(), requester=requester,
-        category=category, impact=impact, urgency=urgency,
+        title=title,
+        description=(description or "").strip(),
+        requester=requester,
+        category=category,
+        impact=impact,
+        urgency=urgency,
         priority=rules.priority_for(impact, urgency, priority_matrix()),
         status=rules.status_after_assignment(Status.NEW, assignee is not None),
-        tier=team.tier if team else 1, team=team, assignee=assignee, service=service, ci=ci,
-        source=source, created_at=now, updated_at=now,
+        tier=team.tier if team else 1,
+        team=team,
+        assignee=assignee,
+        service=service,
+        ci=ci,
+        source=source,
+        created_at=now,
+        updated_at=now,
     )
     _clean(ticket)
     with transaction.atomic():
         ticket.save()
         event_record(
-            ticket=ticket, kind=EventKind.CREATED, actor=actor, at=now,
+            ticket=ticket,
+            kind=EventKind.CREATED,
+            actor=actor,
+            at=now,
             data={
-                "title": ticket.title, "priority": ticket.priority, "status": ticket.status,
-                "team": _ref(team), "assignee": _ref(assignee), "source": source,
+                "title": ticket.title,
+                "priority": ticket.priority,
+                "status": ticket.status,
+                "team": _ref(team),
+                "assignee": _ref(assignee),
+                "source": source,
                 "tier": ticket.tier,
             },
         )
@@ -166,26 +197,39 @@ def ticket_create(
 
 def _lock(ticket: Ticket, version: int | None) -> Ticket:
     """Re-read the ticket under a row lock and refuse a stale `version` (optimistic locking)."""
-    fresh = Ticket.objects.select_for_update().select_related("team", "assignee").get(pk=ticket.pk)
+    fresh = (
+        Ticket.objects.select_for_update(of=("self",))
+        .select_related("team", "assignee")
+        .get(pk=ticket.pk)
+    )
     if version is not None and fresh.version != version:
         last = (
-            TicketEvent.objects.filter(ticket=fresh).exclude(kind__in=_NON_VERSIONED)
-            .select_related("actor").order_by("-at", "-id").first()
+            TicketEvent.objects.filter(ticket=fresh)
+            .exclude(kind__in=_NON_VERSIONED)
+            .select_related("actor")
+            .order_by("-at", "-id")
+            .first()
         )
         who = last.actor.display_name if last and last.actor else "someone else"
         when = timezone.localtime(last.at).strftime("%H:%M") if last else ""
         raise Conflict(
             f"{fresh.number} was changed by {who}{' at ' + when if when else ''} after you "
             f"opened it (version {fresh.version}, yours {version}). Reload to see the change.",
-            code="version_conflict", field="version",
+            code="version_conflict",
+            field="version",
         )
     return fresh
 
 
 # Events that do not change the ticket's own fields and so do not bump its version.
 _NON_VERSIONED = [
-    EventKind.REPLIED, EventKind.NOTED, EventKind.ATTACHED, EventKind.LINKED, EventKind.UNLINKED,
-    EventKind.WATCHED, EventKind.UNWATCHED,
+    EventKind.REPLIED,
+    EventKind.NOTED,
+    EventKind.ATTACHED,
+    EventKind.LINKED,
+    EventKind.UNLINKED,
+    EventKind.WATCHED,
+    EventKind.UNWATCHED,
 ]
 
 
@@ -197,7 +241,11 @@ def _save_versioned(ticket: Ticket, now: datetime) -> None:
 
 
 def ticket_update(
-    *, actor: User, ticket: Ticket, version: int | None, changes: dict[str, Any],
+    *,
+    actor: User,
+    ticket: Ticket,
+    version: int | None,
+    changes: dict[str, Any],
     at: datetime | None = None,
 ) -> Ticket:
     """Change editable fields; assignment changes and field edits are separate timeline events."""
@@ -212,8 +260,14 @@ def ticket_update(
         before = {name: getattr(fresh, name) for name in changes}
         for name, value in changes.items():
             setattr(fresh, name, value)
-        if "team" in changes and "assignee" not in changes and fresh.assignee is not None and (
-            fresh.team is None or not fresh.assignee.memberships.filter(team=fresh.team).exists()
+        if (
+            "team" in changes
+            and "assignee" not in changes
+            and fresh.assignee is not None
+            and (
+                fresh.team is None
+                or not fresh.assignee.memberships.filter(team=fresh.team).exists()
+            )
         ):
             # Moving a ticket to another team releases it from an assignee outside that team.
             before["assignee"] = fresh.assignee
@@ -246,19 +300,29 @@ def ticket_update(
                 data["status"] = [old_status, fresh.status]
             event_record(ticket=fresh, kind=EventKind.ASSIGNED, actor=actor, at=now, data=data)
         if other:
-            event_record(ticket=fresh, kind=EventKind.UPDATED, actor=actor, at=now,
-                         data={"changes": other})
+            event_record(
+                ticket=fresh, kind=EventKind.UPDATED, actor=actor, at=now, data={"changes": other}
+            )
         signals.ticket_changed.send(sender=Ticket, ticket=fresh, actor=actor, at=now, changes=diff)
         if fresh.status != old_status:
             signals.ticket_transitioned.send(
-                sender=Ticket, ticket=fresh, actor=actor, at=now,
-                before=old_status, after=fresh.status, action="assign",
+                sender=Ticket,
+                ticket=fresh,
+                actor=actor,
+                at=now,
+                before=old_status,
+                after=fresh.status,
+                action="assign",
             )
     return fresh
 
 
 def ticket_assign(
-    *, actor: User, ticket: Ticket, assignee: User | None, version: int | None = None,
+    *,
+    actor: User,
+    ticket: Ticket,
+    assignee: User | None,
+    version: int | None = None,
     at: datetime | None = None,
 ) -> Ticket:
     """Give the ticket to `assignee` (None releases it), keeping or choosing a fitting team."""
@@ -289,8 +353,11 @@ def ticket_transition(
     """Move the ticket through the status machine (rules.TRANSITIONS)."""
     require_staff(actor, "change a ticket's status")
     inputs = {
-        "pending_reason": pending_reason, "resolution_code": resolution_code,
-        "resolution_notes": resolution_notes, "cause_code": cause_code, "note": note,
+        "pending_reason": pending_reason,
+        "resolution_code": resolution_code,
+        "resolution_notes": resolution_notes,
+        "cause_code": cause_code,
+        "note": note,
     }
     now = at or timezone.now()
     with transaction.atomic():
@@ -305,8 +372,11 @@ def ticket_transition(
             fresh.resolution_notes = resolution_notes.strip()
             fresh.cause_code = cause_code
             fresh.resolved_at = now
-            data.update(resolution_code=resolution_code, cause_code=cause_code,
-                        resolution_notes=fresh.resolution_notes)
+            data.update(
+                resolution_code=resolution_code,
+                cause_code=cause_code,
+                resolution_notes=fresh.resolution_notes,
+            )
         elif action == "reopen":
             fresh.reopen_count += 1
             fresh.resolved_at = None
@@ -321,8 +391,13 @@ def ticket_transition(
         _save_versioned(fresh, now)
         event_record(ticket=fresh, kind=EventKind.STATUS_CHANGED, actor=actor, at=now, data=data)
         signals.ticket_transitioned.send(
-            sender=Ticket, ticket=fresh, actor=actor, at=now,
-            before=old_status, after=fresh.status, action=action,
+            sender=Ticket,
+            ticket=fresh,
+            actor=actor,
+            at=now,
+            before=old_status,
+            after=fresh.status,
+            action=action,
         )
     return fresh
 
@@ -354,8 +429,12 @@ def ticket_comment(
             ticket=ticket, author=actor, body=body, is_internal=internal, created_at=now
         )
         event_record(
-            ticket=ticket, kind=EventKind.NOTED if internal else EventKind.REPLIED,
-            actor=actor, at=now, internal=internal, comment=comment,
+            ticket=ticket,
+            kind=EventKind.NOTED if internal else EventKind.REPLIED,
+            actor=actor,
+            at=now,
+            internal=internal,
+            comment=comment,
         )
         for upload in files:
             _store_attachment(actor, ticket, upload, internal, comment, now)
@@ -386,8 +465,12 @@ def _check_upload(upload: UploadedFile) -> None:
 
 
 def _store_attachment(
-    actor: User, ticket: Ticket, upload: UploadedFile, internal: bool,
-    comment: Comment | None, now: datetime,
+    actor: User,
+    ticket: Ticket,
+    upload: UploadedFile,
+    internal: bool,
+    comment: Comment | None,
+    now: datetime,
 ) -> Attachment:
     digest = hashlib.sha256()
     for chunk in upload.chunks():
@@ -398,21 +481,36 @@ def _store_attachment(
         mimetypes.guess_type(filename)[0] or upload.content_type or "application/octet-stream"
     )[:120]
     attachment = Attachment(
-        ticket=ticket, comment=comment, filename=filename, content_type=content_type,
-        size=upload.size or 0, sha256=digest.hexdigest(), is_internal=internal,
-        uploaded_by=actor, created_at=now,
+        ticket=ticket,
+        comment=comment,
+        filename=filename,
+        content_type=content_type,
+        size=upload.size or 0,
+        sha256=digest.hexdigest(),
+        is_internal=internal,
+        uploaded_by=actor,
+        created_at=now,
     )
     attachment.file.save(filename, upload, save=False)
     attachment.save()
     event_record(
-        ticket=ticket, kind=EventKind.ATTACHED, actor=actor, at=now, internal=internal,
-        attachment=attachment, data={"filename": filename, "size": attachment.size},
+        ticket=ticket,
+        kind=EventKind.ATTACHED,
+        actor=actor,
+        at=now,
+        internal=internal,
+        attachment=attachment,
+        data={"filename": filename, "size": attachment.size},
     )
     return attachment
 
 
 def ticket_attach(
-    *, actor: User, ticket: Ticket, upload: UploadedFile, internal: bool = False,
+    *,
+    actor: User,
+    ticket: Ticket,
+    upload: UploadedFile,
+    internal: bool = False,
     at: datetime | None = None,
 ) -> Attachment:
     """Attach a file to the ticket (internal files are hidden from the requester)."""
@@ -435,18 +533,26 @@ def ticket_link(*, actor: User, ticket: Ticket, target: Ticket, kind: str) -> Ti
     if target.pk == ticket.pk:
         raise DomainError("A ticket cannot be linked to itself.", field="target")
     reverse_kinds = {LinkKind.RELATED, LinkKind.DUPLICATE_OF}
-    if kind in reverse_kinds and TicketLink.objects.filter(
-        source=target, target=ticket, kind=kind
-    ).exists():
+    if (
+        kind in reverse_kinds
+        and TicketLink.objects.filter(source=target, target=ticket, kind=kind).exists()
+    ):
         raise DomainError(f"{target.number} is already linked this way.", field="target")
     now = timezone.now()
     try:
         with transaction.atomic():
-            link = TicketLink.objects.create(source=ticket, target=target, kind=kind, created_by=actor)
+            link = TicketLink.objects.create(
+                source=ticket, target=target, kind=kind, created_by=actor
+            )
             data = {"kind": kind, "target": target.number, "link": link.pk}
             event_record(ticket=ticket, kind=EventKind.LINKED, actor=actor, at=now, data=data)
-            event_record(ticket=target, kind=EventKind.LINKED, actor=actor, at=now,
-                         data={"kind": kind, "source": ticket.number, "link": link.pk})
+            event_record(
+                ticket=target,
+                kind=EventKind.LINKED,
+                actor=actor,
+                at=now,
+                data={"kind": kind, "source": ticket.number, "link": link.pk},
+            )
     except IntegrityError as exc:
         raise DomainError(f"{target.number} is already linked this way.", field="target") from exc
     return link
@@ -458,7 +564,8 @@ def ticket_unlink(*, actor: User, ticket: Ticket, link_id: int) -> None:
     with transaction.atomic():
         link = (
             TicketLink.objects.select_related("source", "target")
-            .filter(Q(source=ticket) | Q(target=ticket), pk=link_id).first()
+            .filter(Q(source=ticket) | Q(target=ticket), pk=link_id)
+            .first()
         )
         if link is None:
             raise DomainError("No such link on this ticket.", code="not_found", field="link")
@@ -478,8 +585,13 @@ def ticket_watch(*, actor: User, ticket: Ticket, user: User | None = None) -> Ti
     with transaction.atomic():
         watcher, created = TicketWatcher.objects.get_or_create(ticket=ticket, user=user)
         if created:
-            event_record(ticket=ticket, kind=EventKind.WATCHED, actor=actor,
-                         data={"user": _ref(user)}, internal=True)
+            event_record(
+                ticket=ticket,
+                kind=EventKind.WATCHED,
+                actor=actor,
+                data={"user": _ref(user)},
+                internal=True,
+            )
     return watcher
 
 
@@ -492,12 +604,19 @@ def ticket_unwatch(*, actor: User, ticket: Ticket, user: User | None = None) -> 
     with transaction.atomic():
         deleted, _ = TicketWatcher.objects.filter(ticket=ticket, user=user).delete()
         if deleted:
-            event_record(ticket=ticket, kind=EventKind.UNWATCHED, actor=actor,
-                         data={"user": _ref(user)}, internal=True)
+            event_record(
+                ticket=ticket,
+                kind=EventKind.UNWATCHED,
+                actor=actor,
+                data={"user": _ref(user)},
+                internal=True,
+            )
 
 
-def priority_matrix_set(*, actor: User, impact: int, urgency: int, priority: int) -> PriorityMatrixEntry:
-    """Change one cell of the priority matrix (admins); applies to tickets created or re-rated after."""
+def priority_matrix_set(
+    *, actor: User, impact: int, urgency: int, priority: int
+) -> PriorityMatrixEntry:
+    """Change one cell of the priority matrix; applies to tickets created or re-rated after."""
     if not actor.is_manager:
         raise PermissionDenied("Only managers and admins can change the priority matrix.")
     rules.priority_for(impact, urgency)  # validates both levels

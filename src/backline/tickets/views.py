@@ -42,18 +42,26 @@ def queue(request: HttpRequest) -> HttpResponse:
         filter_error = ""
     except ValidationError as exc:
         flt = TicketFilter(queue=query.get("queue") if query.get("queue") in QUEUES else None)
-        filter_error = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        filter_error = "; ".join(
+            f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()
+        )
     page = queries.paginate(
         queries.ticket_list(request.user, flt), request.GET.get("page"), settings.BACKLINE_PAGE_SIZE
     )
     params = query.copy()
     params.pop("page", None)
     context = {
-        "page": page, "flt": flt, "filter_error": filter_error, "queues": QUEUES,
-        "current_queue": flt.queue, "params": params.urlencode(),
+        "page": page,
+        "flt": flt,
+        "filter_error": filter_error,
+        "queues": QUEUES,
+        "current_queue": flt.queue,
+        "params": params.urlencode(),
         "sort_params": _without(params, "sort"),
-        "statuses": Status.choices, "priorities": Priority.choices,
-        "teams": _teams(), "title": QUEUES.get(flt.queue or "", "Tickets"),
+        "statuses": Status.choices,
+        "priorities": Priority.choices,
+        "teams": _teams(),
+        "title": QUEUES.get(flt.queue or "", "Tickets"),
     }
     template = "tickets/queue.html#results" if request.htmx else "tickets/queue.html"
     return render(request, template, context, status=400 if filter_error else 200)
@@ -140,7 +148,9 @@ def create(request: HttpRequest) -> HttpResponse:
                 return HttpResponseClientRedirect(ticket.get_absolute_url())
             return redirect(ticket)
     status = 422 if request.method == "POST" else 200
-    return render(request, "tickets/create.html", {"form": form, "title": "New ticket"}, status=status)
+    return render(
+        request, "tickets/create.html", {"form": form, "title": "New ticket"}, status=status
+    )
 
 
 @login_required
@@ -155,7 +165,9 @@ def edit(request: HttpRequest, number: str) -> HttpResponse:
         version = form.cleaned_data.pop("version")
         changes = {k: v for k, v in form.cleaned_data.items() if k in form.changed_data}
         try:
-            services.ticket_update(actor=request.user, ticket=ticket, version=version, changes=changes)
+            services.ticket_update(
+                actor=request.user, ticket=ticket, version=version, changes=changes
+            )
         except Conflict as exc:
             conflict = exc.message
         except DomainError as exc:
@@ -163,7 +175,12 @@ def edit(request: HttpRequest, number: str) -> HttpResponse:
         else:
             messages.success(request, f"{ticket.number} saved.")
             return redirect(ticket)
-    context = {"form": form, "ticket": ticket, "conflict": conflict, "title": f"Edit {ticket.number}"}
+    context = {
+        "form": form,
+        "ticket": ticket,
+        "conflict": conflict,
+        "title": f"Edit {ticket.number}",
+    }
     status = 409 if conflict else (422 if request.method == "POST" else 200)
     return render(request, "tickets/edit.html", context, status=status)
 
@@ -175,7 +192,9 @@ def assign(request: HttpRequest, number: str) -> HttpResponse:
     version = _int(request.POST.get("version"))
     assignee = request.user if request.POST.get("to") == "me" else None
     try:
-        services.ticket_assign(actor=request.user, ticket=ticket, assignee=assignee, version=version)
+        services.ticket_assign(
+            actor=request.user, ticket=ticket, assignee=assignee, version=version
+        )
     except DomainError as exc:
         return _refused(request, number, exc)
     return _after_action(
@@ -193,8 +212,13 @@ def transition(request: HttpRequest, number: str) -> HttpResponse:
     ticket = queries.ticket_get(request.user, number)
     form = TransitionForm(request.POST)
     if not form.is_valid():
-        return _render_ticket(request, number, status=422, transition_form=form,
-                              open_action=request.POST.get("action"))
+        return _render_ticket(
+            request,
+            number,
+            status=422,
+            transition_form=form,
+            open_action=request.POST.get("action"),
+        )
     data = form.cleaned_data
     try:
         fresh = services.ticket_transition(actor=request.user, ticket=ticket, **data)
@@ -202,9 +226,12 @@ def transition(request: HttpRequest, number: str) -> HttpResponse:
         return _refused(request, number, exc)
     except DomainError as exc:
         add_domain_error(form, exc)
-        return _render_ticket(request, number, status=exc.status, transition_form=form,
-                              open_action=data["action"])
-    return _after_action(request, number, f"{fresh.number} is now {fresh.get_status_display().lower()}.")
+        return _render_ticket(
+            request, number, status=exc.status, transition_form=form, open_action=data["action"]
+        )
+    return _after_action(
+        request, number, f"{fresh.number} is now {fresh.get_status_display().lower()}."
+    )
 
 
 @login_required
@@ -217,8 +244,11 @@ def comment(request: HttpRequest, number: str) -> HttpResponse:
         internal = form.cleaned_data["internal"]
         try:
             services.ticket_comment(
-                actor=request.user, ticket=ticket, body=form.cleaned_data["body"],
-                internal=internal, files=files,
+                actor=request.user,
+                ticket=ticket,
+                body=form.cleaned_data["body"],
+                internal=internal,
+                files=files,
             )
         except DomainError as exc:
             add_domain_error(form, exc)
@@ -235,7 +265,9 @@ def attach(request: HttpRequest, number: str) -> HttpResponse:
     if form.is_valid():
         try:
             attachment = services.ticket_attach(
-                actor=request.user, ticket=ticket, upload=form.cleaned_data["file"],
+                actor=request.user,
+                ticket=ticket,
+                upload=form.cleaned_data["file"],
                 internal=form.cleaned_data["internal"],
             )
         except DomainError as exc:
@@ -289,6 +321,8 @@ def unlink(request: HttpRequest, number: str, link_id: int) -> HttpResponse:
 def download(request: HttpRequest, attachment_id: int) -> HttpResponse:
     attachment = queries.attachment_get(request.user, attachment_id)
     return FileResponse(
-        attachment.file.open("rb"), as_attachment=True, filename=attachment.filename,
+        attachment.file.open("rb"),
+        as_attachment=True,
+        filename=attachment.filename,
         content_type="application/octet-stream",
     )

@@ -3,9 +3,15 @@ from django.db import migrations
 # The ITIL matrix of rules.DEFAULT_MATRIX, copied here so the migration does not change when the
 # code does.
 MATRIX = [
-    (1, 1, 1), (1, 2, 2), (1, 3, 3),
-    (2, 1, 2), (2, 2, 3), (2, 3, 4),
-    (3, 1, 3), (3, 2, 4), (3, 3, 4),
+    (1, 1, 1),
+    (1, 2, 2),
+    (1, 3, 3),
+    (2, 1, 2),
+    (2, 2, 3),
+    (2, 3, 4),
+    (3, 1, 3),
+    (3, 2, 4),
+    (3, 3, 4),
 ]
 
 CATEGORIES = [

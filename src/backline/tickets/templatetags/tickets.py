@@ -17,13 +17,25 @@ from backline.tickets.choices import (
 register = template.Library()
 
 _FIELD_LABELS = {
-    "ci": "configuration item", "assignee": "assignee", "team": "team", "impact": "impact",
-    "urgency": "urgency", "priority": "priority", "category": "category", "service": "service",
-    "title": "title", "description": "description",
+    "ci": "configuration item",
+    "assignee": "assignee",
+    "team": "team",
+    "impact": "impact",
+    "urgency": "urgency",
+    "priority": "priority",
+    "category": "category",
+    "service": "service",
+    "title": "title",
+    "description": "description",
 }
 _CHOICES = {
-    "priority": Priority, "impact": Level, "urgency": Level, "status": Status,
-    "pending_reason": PendingReason, "resolution_code": ResolutionCode, "cause_code": CauseCode,
+    "priority": Priority,
+    "impact": Level,
+    "urgency": Level,
+    "status": Status,
+    "pending_reason": PendingReason,
+    "resolution_code": ResolutionCode,
+    "cause_code": CauseCode,
     "kind": LinkKind,
 }
 

@@ -1,0 +1,80 @@
+"""Shared fixtures: a small desk with three tiers, its people, and API clients."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from django.test import Client
+
+from backline.accounts.choices import Role
+from backline.accounts.services import token_create
+from tests.factories import TeamFactory, UserFactory
+
+# Playwright's sync API runs an event loop in the test thread; Django's ORM refuses to run
+# beside one unless told it is safe (it is: the loop only drives the browser).
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+@pytest.fixture
+def service_desk(db):
+    return TeamFactory(name="Service Desk", tier=1)
+
+
+@pytest.fixture
+def app_support(db):
+    return TeamFactory(name="Application Support", tier=2)
+
+
+@pytest.fixture
+def engineering(db):
+    return TeamFactory(name="Engineering", tier=3)
+
+
+@pytest.fixture
+def l1_agent(service_desk):
+    return UserFactory(username="sam", first_name="Sam", last_name="Desk", teams=[service_desk])
+
+
+@pytest.fixture
+def l2_agent(app_support):
+    return UserFactory(username="lena", first_name="Lena", last_name="Second", teams=[app_support])
+
+
+@pytest.fixture
+def l3_agent(engineering):
+    return UserFactory(username="omar", first_name="Omar", last_name="Third", teams=[engineering])
+
+
+@pytest.fixture
+def manager(db):
+    return UserFactory(username="maria", first_name="Maria", last_name="Lead", role=Role.MANAGER)
+
+
+@pytest.fixture
+def requester(db):
+    return UserFactory(username="rita", first_name="Rita", last_name="Sales", role=Role.REQUESTER)
+
+
+@pytest.fixture
+def other_requester(db):
+    return UserFactory(username="rob", first_name="Rob", last_name="Finance", role=Role.REQUESTER)
+
+
+def api_client_for(user) -> Client:
+    _, secret = token_create(user=user, name="tests")
+    return Client(HTTP_AUTHORIZATION=f"Bearer {secret}")
+
+
+@pytest.fixture
+def api(l2_agent) -> Client:
+    """An API client authenticated with the L2 agent's token."""
+    return api_client_for(l2_agent)
+
+
+@pytest.fixture
+def web(l2_agent) -> Client:
+    """A browser-like client signed in as the L2 agent."""
+    client = Client()
+    client.force_login(l2_agent)
+    return client
