@@ -107,25 +107,32 @@ def cmd_demo(args: argparse.Namespace) -> int:
 def cmd_createuser(args: argparse.Namespace) -> int:
     """Create a user, optionally in teams."""
     _setup()
+    from django.db import transaction
+
     from backline.accounts.models import Team
     from backline.accounts.services import team_add_member, user_create
     from backline.core.errors import DomainError
 
     password = args.password or secrets.token_urlsafe(12)
+    teams = []
+    for slug in args.team or []:
+        team = Team.objects.filter(slug=slug).first()
+        if team is None:
+            print(f"error: No team {slug!r}.", file=sys.stderr)
+            return 2
+        teams.append(team)
     try:
-        user = user_create(
-            username=args.username,
-            password=password,
-            email=args.email,
-            first_name=args.first_name,
-            last_name=args.last_name,
-            role=args.role,
-        )
-        for slug in args.team or []:
-            team = Team.objects.filter(slug=slug).first()
-            if team is None:
-                raise DomainError(f"No team {slug!r}.", field="team")
-            team_add_member(team=team, user=user)
+        with transaction.atomic():
+            user = user_create(
+                username=args.username,
+                password=password,
+                email=args.email,
+                first_name=args.first_name,
+                last_name=args.last_name,
+                role=args.role,
+            )
+            for team in teams:
+                team_add_member(team=team, user=user)
     except DomainError as exc:
         print(f"error: {exc.message}", file=sys.stderr)
         return 2
