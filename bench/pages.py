@@ -36,6 +36,7 @@ def measure(name: str, call, runs: int) -> dict:
     call()  # warm caches and templates
     with CaptureQueriesContext(connection) as queries:
         call()
+    query_count = len(queries.captured_queries)  # read now: later requests clear the log
     times = []
     for _ in range(runs):
         start = time.perf_counter()
@@ -48,7 +49,7 @@ def measure(name: str, call, runs: int) -> dict:
         "name": name,
         "median_ms": round(statistics.median(times), 1),
         "p95_ms": round(times[int(len(times) * 0.95) - 1], 1),
-        "queries": len(queries.captured_queries),
+        "queries": query_count,
     }
 
 

@@ -137,3 +137,10 @@ def test_number_format_and_parsing_variants():
 
 def test_filter_status_keys_match_the_status_choices():
     assert set(StatusKey.__args__) == {"open", *Status.values}
+
+
+def test_a_ticket_handed_to_another_team_starts_over_there():
+    assert rules.status_after_assignment("in_progress", False, team_changed=True) == "new"
+    assert rules.status_after_assignment("in_progress", True, team_changed=True) == "assigned"
+    assert rules.status_after_assignment("pending", False, team_changed=True) == "pending"
+    assert rules.status_after_assignment("in_progress", True, team_changed=False) == "in_progress"

@@ -369,3 +369,43 @@ def test_concurrent_edits_of_one_ticket_give_one_winner_and_one_conflict(l1_agen
     assert sorted(outcomes) == ["conflict", "ok"]
     ticket.refresh_from_db()
     assert ticket.version == 2
+
+
+def test_escalating_an_in_progress_ticket_starts_it_over_in_the_new_team(l1_agent, app_support):
+    ticket = make_ticket(l1_agent, assignee=l1_agent)
+    ticket = services.ticket_transition(actor=l1_agent, ticket=ticket, action="start")
+    ticket = services.ticket_update(
+        actor=l1_agent, ticket=ticket, version=ticket.version, changes={"team": app_support}
+    )
+    assert (ticket.status, ticket.assignee, ticket.tier) == (Status.NEW, None, 2)
+    event = TicketEvent.objects.get(ticket=ticket, kind=EventKind.ASSIGNED)
+    assert event.data["status"] == ["in_progress", "new"]
+    assert event.data["changes"]["assignee"] == [{"id": l1_agent.pk, "name": "Sam Desk"}, None]
+
+
+def test_assigning_someone_in_two_tiers_keeps_the_ticket_at_its_tier(
+    l1_agent, app_support, engineering
+):
+    from tests.factories import UserFactory
+
+    kenji = UserFactory(username="kenji", teams=[app_support, engineering])
+    ticket = make_ticket(l1_agent, team=app_support)
+    other = make_ticket(l1_agent)
+    assert services.ticket_assign(actor=kenji, ticket=ticket, assignee=kenji).team == app_support
+    assert services.ticket_assign(actor=kenji, ticket=other, assignee=kenji).team == app_support
+
+
+def test_reopen_clears_the_previous_resolution(l1_agent):
+    ticket = make_ticket(l1_agent)
+    ticket = services.ticket_transition(
+        actor=l1_agent,
+        ticket=ticket,
+        action="resolve",
+        resolution_code="fixed",
+        resolution_notes="Rebooted",
+        cause_code="hardware",
+    )
+    ticket = services.ticket_transition(actor=l1_agent, ticket=ticket, action="reopen")
+    assert (ticket.resolution_code, ticket.resolution_notes, ticket.cause_code) == ("", "", "")
+    resolved = TicketEvent.objects.get(ticket=ticket, data__to="resolved")
+    assert resolved.data["resolution_notes"] == "Rebooted"

@@ -111,8 +111,14 @@ def _check_choice(
         )
 
 
-def status_after_assignment(status: str, has_assignee: bool) -> str:
-    """New tickets become assigned when someone takes them, and fall back when released."""
+def status_after_assignment(status: str, has_assignee: bool, team_changed: bool = False) -> str:
+    """New tickets become assigned when someone takes them, and fall back when released.
+
+    A ticket handed to another team starts over there (new or assigned), since nobody in that
+    team has started on it; a pending ticket stays pending, it still waits on the same thing.
+    """
+    if team_changed and status in (Status.NEW, Status.ASSIGNED, Status.IN_PROGRESS):
+        return Status.ASSIGNED if has_assignee else Status.NEW
     if status == Status.NEW and has_assignee:
         return Status.ASSIGNED
     if status == Status.ASSIGNED and not has_assignee:

@@ -88,10 +88,12 @@ def priority_matrix() -> dict[tuple[int, int], int]:
     }
 
 
-def _ref(value: Any) -> Any:
-    """A JSON-friendly form of a field value for event before/after data."""
+def event_value(value: Any) -> Any:
+    """The JSON form of a field value in event data: scalars as they are, objects as id and name."""
     if value is None or isinstance(value, str | int | bool):
         return value
+    if isinstance(value, User):
+        return {"id": value.pk, "name": value.display_name}
     if hasattr(value, "pk"):
         return {"id": value.pk, "name": str(value)}
     return str(value)
@@ -185,8 +187,8 @@ def ticket_create(
                 "title": ticket.title,
                 "priority": ticket.priority,
                 "status": ticket.status,
-                "team": _ref(team),
-                "assignee": _ref(assignee),
+                "team": event_value(team),
+                "assignee": event_value(assignee),
                 "source": source,
                 "tier": ticket.tier,
             },
@@ -282,15 +284,17 @@ def ticket_update(
             if new_priority != fresh.priority:
                 before["priority"] = fresh.priority
                 fresh.priority = new_priority
-        old_status = fresh.status
-        fresh.status = rules.status_after_assignment(fresh.status, fresh.assignee is not None)
         diff = {
-            name: [_ref(old), _ref(getattr(fresh, name))]
+            name: [event_value(old), event_value(getattr(fresh, name))]
             for name, old in before.items()
-            if _ref(old) != _ref(getattr(fresh, name))
+            if event_value(old) != event_value(getattr(fresh, name))
         }
         if not diff:
             return fresh
+        old_status = fresh.status
+        fresh.status = rules.status_after_assignment(
+            fresh.status, fresh.assignee is not None, team_changed="team" in diff
+        )
         _save_versioned(fresh, now)
         assignment = {k: v for k, v in diff.items() if k in _ASSIGNMENT_FIELDS}
         other = {k: v for k, v in diff.items() if k not in _ASSIGNMENT_FIELDS}
@@ -330,10 +334,12 @@ def ticket_assign(
     if assignee is not None and (
         ticket.team_id is None or not assignee.memberships.filter(team_id=ticket.team_id).exists()
     ):
-        team = assignee.teams.order_by("-tier").first()
-        if team is None:
+        # The assignee's team closest to the ticket's tier without going down: an L2 engineer
+        # who is also in L3 takes an L2 ticket into L2, not silently into L3.
+        teams = list(assignee.teams.order_by("tier", "name"))
+        if not teams:
             raise DomainError(f"{assignee.display_name} is not in any team.", field="assignee")
-        changes["team"] = team
+        changes["team"] = next((t for t in teams if t.tier >= ticket.tier), teams[-1])
     return ticket_update(actor=actor, ticket=ticket, version=version, changes=changes, at=at)
 
 
@@ -378,8 +384,10 @@ def ticket_transition(
                 resolution_notes=fresh.resolution_notes,
             )
         elif action == "reopen":
+            # The earlier resolution stays on the timeline; the ticket no longer claims it.
             fresh.reopen_count += 1
             fresh.resolved_at = None
+            fresh.resolution_code = fresh.resolution_notes = fresh.cause_code = ""
         elif action == "close":
             fresh.closed_at = now
         elif action == "start" and fresh.first_response_at is None:
@@ -589,7 +597,7 @@ def ticket_watch(*, actor: User, ticket: Ticket, user: User | None = None) -> Ti
                 ticket=ticket,
                 kind=EventKind.WATCHED,
                 actor=actor,
-                data={"user": _ref(user)},
+                data={"user": event_value(user)},
                 internal=True,
             )
     return watcher
@@ -608,7 +616,7 @@ def ticket_unwatch(*, actor: User, ticket: Ticket, user: User | None = None) -> 
                 ticket=ticket,
                 kind=EventKind.UNWATCHED,
                 actor=actor,
-                data={"user": _ref(user)},
+                data={"user": event_value(user)},
                 internal=True,
             )
 

@@ -84,6 +84,7 @@ def _ticket_context(request: HttpRequest, ticket, **extra) -> dict:
     watcher_ids = queries.ticket_watcher_ids(ticket)
     context = {
         "ticket": ticket,
+        "title": f"{ticket.number} {ticket.title}",
         "timeline": queries.ticket_timeline(user, ticket),
         "links": queries.ticket_links(ticket) if user.is_staff_member else [],
         "watcher_count": len(watcher_ids),

@@ -1,0 +1,278 @@
+"""Load the deterministic demo data set: the IT support desk of Hartwell Supply.
+
+What it creates: seven teams (Service Desk at L1; Application Support, Network & Infrastructure
+and Database at L2; Engineering, Security and DevOps at L3) with their staff, a support manager,
+an admin, about forty employees who raise tickets, a small CMDB, six months of ticket history
+ending at the current hour, and three open reference cases.
+
+How it writes:
+
+- People, teams, services and configuration items go through the apps' services.
+- The history is bulk-loaded like an import. Each ticket's life (creation, triage, escalations
+  and bounces, replies and notes, pending spells, resolution, reopening, closing) is lived
+  through in memory with the real status machine (`tickets.rules`) and the event shapes that
+  `tickets.services` writes, the denormalised ticket fields are derived from those events, and
+  tickets, comments and events are then written with `bulk_create` in batches. As with any
+  import, no signals fire for history: whatever is derived from tickets (SLA clocks, metrics)
+  must be computed from the events. Calling the services per ticket would take minutes.
+- The three reference cases go through `tickets.services`, the way an L1 agent would log and
+  route them (see `reference.py`).
+
+Determinism: `random.Random(seed)` decides everything about the tickets (titles, texts,
+priorities, teams, statuses, who did what and how long each step took); a second generator
+seeded from `seed` places the arrivals on the calendar. The same seed therefore gives the same
+tickets; only their timestamps move with the clock (anchored to the current hour).
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections import Counter
+from collections.abc import Callable
+from datetime import datetime
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.contrib.auth.hashers import make_password
+from django.db import transaction
+from django.db.models import Count
+from django.utils import timezone
+
+from backline.accounts.choices import Role
+from backline.accounts.models import Team, User
+from backline.accounts.services import team_add_member, team_create, user_create
+from backline.cmdb.models import ConfigurationItem, Service
+from backline.cmdb.services import item_create, service_create
+from backline.core.errors import DomainError
+from backline.demo import reference
+from backline.demo import text as T
+from backline.demo.history import Clock, Cmdb, History, Life, Org
+from backline.tickets.choices import Status
+from backline.tickets.models import Category, Comment, Ticket, TicketEvent
+
+if TYPE_CHECKING:
+    from rich.progress import Progress, TaskID
+
+DEMO_LOGINS = [
+    ("hcarter", "Support manager: every queue, dashboards and reports"),
+    ("smarquez", "L1 Service Desk analyst; logged the CRM and eCommerce reference cases"),
+    ("tbecker", "L2 engineer, Application Support (CRM and shop-to-ERP cases in the queue)"),
+    ("fhaddad", "L2 network engineer, Network & Infrastructure (collaboration case)"),
+    ("cmendes", "L2 database engineer, Database (also in DevOps)"),
+    ("sosei", "L3 engineer, Engineering"),
+    ("jmorgan", "Requester: Sales Operations Analyst who raised the CRM case"),
+    ("admin", "Admin: users, teams and settings"),
+]
+_BATCH = 500
+
+
+def load_demo(*, seed: int = 7, tickets: int = 3000, password: str, progress: bool = False) -> str:
+    """Load the demo data set into an empty database and return a short summary for people."""
+    if tickets < 0:
+        raise DomainError("The number of tickets cannot be negative.", field="tickets")
+    if User.objects.filter(username=T.MANAGER.username).exists():
+        return (
+            f"The demo data is already loaded (user {T.MANAGER.username!r} exists); nothing "
+            "was changed. Load it into a fresh database to start over."
+        )
+    clash = list(
+        Team.objects.filter(name__in=[name for name, _, _ in T.TEAMS]).values_list(
+            "name", flat=True
+        )
+    )
+    if clash:
+        raise DomainError(
+            f"This database already has teams named {', '.join(clash)}; the demo data set needs "
+            "an empty database."
+        )
+    started = time.monotonic()
+    anchor = timezone.now().replace(minute=0, second=0, microsecond=0)
+    with _Reporter(progress) as report, transaction.atomic():
+        step = report.task("People, teams and the CMDB", 3)
+        org = _create_org(password)
+        report.advance(step)
+        cmdb = _create_cmdb(org)
+        report.advance(step)
+        categories = {c.slug: c for c in Category.objects.all()}
+        report.advance(step)
+        clock = Clock(anchor, ZoneInfo(settings.TIME_ZONE))
+        step = report.task(f"Living through {tickets:,} tickets", max(tickets, 1))
+        history = History(random.Random(seed), org, cmdb, categories, clock)
+        lives = history.build(
+            tickets, random.Random(f"{seed}:arrivals"), lambda n: report.advance(step, n)
+        )
+        step = report.task("Writing tickets, comments and events", max(len(lives), 1) + 3)
+        cases = reference.Cases(org=org, cmdb=cmdb, categories=categories, clock=clock)
+        _write(lives, cases.openings(), lambda n: report.advance(step, n))
+        cases.finish()
+        report.advance(step, 3)
+    return _summary(org, cases, time.monotonic() - started)
+
+
+# --- people and the CMDB --------------------------------------------------------------------
+
+
+def _create_org(password: str) -> Org:
+    org = Org()
+    for name, tier, description in T.TEAMS:
+        slug = name.lower().replace(" & ", "-").replace(" ", "-")
+        org.teams[name] = team_create(
+            name=name, tier=tier, description=description, email=f"{slug}@{T.DOMAIN}"
+        )
+    hashed = make_password(password)  # one hash for every demo login: Argon2 is slow on purpose
+    everyone = [
+        (T.MANAGER, Role.MANAGER),
+        (T.ADMIN, Role.ADMIN),
+        *((p, Role.AGENT) for p in T.STAFF),
+        *((p, Role.REQUESTER) for p in T.REQUESTERS),
+        (T.MONITORING, Role.REQUESTER),
+    ]
+    logins = []
+    for person, role in everyone:
+        existing = User.objects.filter(username="admin").first() if person is T.ADMIN else None
+        if existing is not None:
+            org.admin_existed = True  # `backline init` made one; keep it and its password
+            user = existing
+        else:
+            local = f"{person.first}.{person.last}" if person.last else person.username
+            email = (
+                ""
+                if person is T.MONITORING
+                else (local.lower().replace(" ", "").replace("'", "") + f"@{T.DOMAIN}")
+            )
+            user = user_create(
+                username=person.username,
+                password=None,
+                email=email,
+                first_name=person.first,
+                last_name=person.last,
+                role=role,
+                title=person.title,
+                check_password=False,
+            )
+            if person is not T.MONITORING:
+                logins.append(user.pk)
+        org.users[person.username] = user
+        org.people[user.pk] = person
+        org.team_ids[user.pk] = set()
+        for team_name, is_lead in person.teams:
+            team = org.teams[team_name]
+            team_add_member(team=team, user=user, is_lead=is_lead)
+            org.members.setdefault(team_name, []).append((user, is_lead))
+            org.team_ids[user.pk].add(team.pk)
+    User.objects.filter(pk__in=logins).update(password=hashed)
+    org.requesters = [org.users[p.username] for p in T.REQUESTERS]
+    return org
+
+
+def _create_cmdb(org: Org) -> Cmdb:
+    services = {
+        name: service_create(name=name, description=description, owner_team=org.teams[owner])
+        for name, owner, description in T.SERVICES
+    }
+    items = {
+        name: item_create(
+            name=name,
+            ci_type=ci_type,
+            description=description,
+            service=services[service] if service else None,
+            owner_team=org.teams[owner],
+        )
+        for name, ci_type, service, owner, description in T.ITEMS
+    }
+    return Cmdb(services, items)
+
+
+# --- writing ----------------------------------------------------------------------------------
+
+
+def _write(
+    lives: list[Life],
+    openings: list[tuple[datetime, Callable[[], None]]],
+    advance: Callable[[int], None],
+) -> None:
+    """Insert history in batches, opening each reference case when its time comes.
+
+    Ticket numbers follow creation time, so a reference case gets the number a ticket logged at
+    that moment would have had.
+    """
+    pending = sorted(openings, key=lambda o: o[0])
+    batch: list[Life] = []
+
+    def flush() -> None:
+        Ticket.objects.bulk_create([life.ticket for life in batch], batch_size=_BATCH)
+        Comment.objects.bulk_create(
+            [c for life in batch for c in life.comments], batch_size=_BATCH * 2
+        )
+        TicketEvent.objects.bulk_create(
+            [e for life in batch for e in life.events], batch_size=_BATCH * 2
+        )
+        advance(len(batch))
+        batch.clear()
+
+    for life in lives:
+        while pending and pending[0][0] <= life.ticket.created_at:
+            flush()
+            pending.pop(0)[1]()
+        batch.append(life)
+        if len(batch) >= _BATCH:
+            flush()
+    flush()
+    for _, open_case in pending:
+        open_case()
+
+
+def _summary(org: Org, cases: reference.Cases, seconds: float) -> str:
+    tickets = Ticket.objects.count()
+    by_status = Counter(dict(Ticket.objects.values_list("status").annotate(n=Count("id"))))
+    statuses = ", ".join(
+        f"{by_status[s]:,} {Status(s).label.lower()}" for s in Status.values if by_status[s]
+    )
+    lines = [
+        f"Loaded the Hartwell Supply demo in {seconds:.1f} s: {len(org.teams)} teams, "
+        f"{User.objects.count()} users, {Service.objects.count()} services, "
+        f"{ConfigurationItem.objects.count()} configuration items.",
+        f"{tickets:,} tickets ({statuses}), {TicketEvent.objects.count():,} events, "
+        f"{Comment.objects.count():,} comments.",
+        "Open reference cases:",
+        *(f"  {t.number} {t.title} ({t.team}, P{t.priority})" for t in cases.tickets()),
+    ]
+    if org.admin_existed:
+        lines.append("The existing 'admin' user was kept with its password.")
+    return "\n".join(lines)
+
+
+class _Reporter:
+    """Progress bars on stderr with rich, or nothing at all."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self.progress: Progress | None = None
+
+    def __enter__(self) -> _Reporter:
+        if self.enabled:
+            from rich.console import Console
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+            self.progress = Progress(
+                "[progress.description]{task.description}",
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                console=Console(stderr=True),
+            )
+            self.progress.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.progress is not None:
+            self.progress.stop()
+
+    def task(self, description: str, total: int) -> TaskID | None:
+        return self.progress.add_task(description, total=total) if self.progress else None
+
+    def advance(self, task: TaskID | None, n: int = 1) -> None:
+        if self.progress is not None and task is not None:
+            self.progress.advance(task, n)

@@ -1,0 +1,824 @@
+"""Six months of ticket history, lived through in memory and bulk-loaded like an import.
+
+Each ticket's life (creation, triage, escalations and bounces, replies and notes, pending spells,
+resolution, reopening, closing) is played with the real status machine (`tickets.rules`) and the
+event shapes `tickets.services` writes; the ticket's denormalised fields are then derived from
+those events, so they cannot disagree. `random.Random(seed)` decides everything but the
+calendar: the same seed gives the same tickets, whatever the hour they are anchored to.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import random
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from itertools import accumulate
+from zoneinfo import ZoneInfo
+
+from backline.accounts.models import Team, User
+from backline.cmdb.models import ConfigurationItem, Service
+from backline.demo import text as T
+from backline.tickets import rules
+from backline.tickets.choices import EventKind, PendingReason, Source, Status
+from backline.tickets.models import Category, Comment, Ticket, TicketEvent
+from backline.tickets.services import event_value, priority_matrix
+
+HISTORY_DAYS = 182
+QUIET_DAYS = 5  # resolved tickets close automatically after this many quiet days
+_WORKDAY = (8, 18)  # office hours, local time
+_BUSINESS_FACTOR = 168 / 50  # wall-clock minutes per business minute, for estimates
+
+_PRIORITIES = (1, 2, 3, 4)
+_PRIORITY_WEIGHTS = (2, 12, 50, 36)
+_SOURCES = (Source.PHONE, Source.EMAIL, Source.PORTAL, Source.WEB, Source.CHAT, Source.API)
+_SOURCE_WEIGHTS = (24, 24, 28, 10, 6, 8)
+_AGENT_LOGGED = {Source.PHONE, Source.WEB, Source.CHAT}
+_DAY_WEIGHT = (1.3, 1.1, 1.0, 1.0, 0.85, 0.1, 0.07)  # Monday .. Sunday
+# fmt: off
+_HOUR_WEIGHT = (  # by local hour: quiet nights, a 09:00-11:00 peak, a dip at lunch
+    0.02, 0.02, 0.02, 0.02, 0.02, 0.03, 0.08, 0.3, 1.0, 1.5, 1.4, 1.2,
+    0.8, 1.0, 1.1, 1.0, 0.8, 0.5, 0.25, 0.12, 0.08, 0.06, 0.04, 0.03,
+)
+# fmt: on
+# (low, high) minutes per step and priority P1..P4; P1/P2 run on the wall clock, P3/P4 in
+# office hours.
+_DELAYS = {
+    "triage": ((3, 15), (5, 30), (10, 120), (15, 240)),
+    "start": ((1, 5), (1, 10), (1, 30), (2, 60)),
+    "reply": ((2, 10), (3, 20), (5, 45), (5, 90)),
+    "answer": ((10, 40), (15, 120), (30, 480), (60, 900)),
+    "l1_work": ((10, 30), (15, 90), (20, 240), (30, 480)),
+    "pickup": ((3, 15), (10, 45), (20, 300), (60, 900)),
+    "l2_work": ((30, 180), (60, 480), (120, 1500), (240, 2400)),
+    "l3_work": ((60, 300), (120, 900), (480, 4000), (900, 6000)),
+    "l1_fix": ((20, 120), (30, 240), (20, 600), (60, 2400)),
+    "wait": ((60, 300), (120, 1200), (600, 3000), (900, 4500)),
+    "short": ((1, 5), (1, 10), (2, 15), (2, 20)),
+    "comeback": ((60, 600), (120, 1200), (300, 2400), (300, 3000)),
+}
+_VERSIONED = {EventKind.ASSIGNED, EventKind.UPDATED, EventKind.STATUS_CHANGED}
+_GENERIC_L1_FIX = T.Fix(
+    "no_fault",
+    "unknown",
+    "Could not reproduce with the user; it works again after restarting "
+    "the application. Asked the user to reply here if it comes back.",
+)
+
+
+@dataclass
+class Org:
+    """The people and teams the generator hands work to."""
+
+    teams: dict[str, Team] = field(default_factory=dict)
+    users: dict[str, User] = field(default_factory=dict)
+    people: dict[int, T.Person] = field(default_factory=dict)  # user pk -> profile
+    members: dict[str, list[tuple[User, bool]]] = field(default_factory=dict)
+    team_ids: dict[int, set[int]] = field(default_factory=dict)  # user pk -> team pks
+    requesters: list[User] = field(default_factory=list)
+    admin_existed: bool = False
+
+    def user(self, username: str) -> User:
+        return self.users[username]
+
+
+@dataclass
+class Cmdb:
+    services: dict[str, Service]
+    items: dict[str, ConfigurationItem]
+
+
+# --- time -------------------------------------------------------------------------------------
+
+
+class Clock:
+    """Arrivals on a realistic weekly rhythm and step times in office hours, in local time."""
+
+    def __init__(self, anchor: datetime, tz: ZoneInfo) -> None:
+        self.anchor = anchor
+        self.tz = tz
+        self.local_anchor = anchor.astimezone(tz).replace(tzinfo=None)
+
+    def arrivals(self, n: int, rng: random.Random) -> list[datetime]:
+        """`n` sorted local arrival times over the history window."""
+        start = self.local_anchor - timedelta(days=HISTORY_DAYS)
+        slots = [start + timedelta(hours=h) for h in range(HISTORY_DAYS * 24)]
+        weights = [
+            _DAY_WEIGHT[s.weekday()]
+            * _HOUR_WEIGHT[s.hour]
+            * (1.3 if s.weekday() == 0 and 8 <= s.hour <= 11 else 1.0)
+            for s in slots
+        ]
+        picks = rng.choices(range(len(slots)), cum_weights=list(accumulate(weights)), k=n)
+        limit = self.local_anchor - timedelta(minutes=10)
+        return sorted(min(slots[k] + timedelta(seconds=rng.randrange(3600)), limit) for k in picks)
+
+    def to_utc(self, local: datetime) -> datetime:
+        return local.replace(tzinfo=self.tz).astimezone(UTC)
+
+    def local(self, day: date, hhmm: str) -> datetime:
+        """Naive local time on `day`, as the rest of the clock works in; see to_utc."""
+        return datetime.combine(day, time.fromisoformat(hhmm))
+
+    @staticmethod
+    def advance(t: datetime, minutes: float, business: bool) -> datetime:
+        if minutes <= 0 or not business:
+            return t + timedelta(minutes=minutes)
+        opens, closes = _WORKDAY
+        while True:
+            if t.weekday() >= 5 or t.hour >= closes:
+                t = (t + timedelta(days=1)).replace(hour=opens, minute=0, second=0)
+                continue
+            if t.hour < opens:
+                t = t.replace(hour=opens, minute=0, second=0)
+            left = (t.replace(hour=closes, minute=0, second=0) - t).total_seconds() / 60
+            if minutes <= left:
+                return t + timedelta(minutes=minutes)
+            minutes -= left
+            t = t.replace(hour=closes, minute=0, second=0)
+
+    def times(self, arrival: datetime, steps: list[_Step]) -> list[datetime]:
+        """UTC times of the steps, squeezed before the anchor when the plan runs past it."""
+        local, out = arrival, []
+        for step in steps:
+            local = self.advance(local, step.delay, step.business)
+            out.append(self.to_utc(local).replace(microsecond=0))
+        limit = self.anchor - timedelta(minutes=1)
+        first, last = out[0], out[-1]
+        if last > limit and last > first:
+            scale = max((limit - first) / (last - first), 0.0)
+            out = [first + (t - first) * scale for t in out]
+        for i in range(1, len(out)):  # never out of order, whatever DST or squeezing did
+            if out[i] <= out[i - 1]:
+                out[i] = out[i - 1] + timedelta(seconds=1)
+        return [t.replace(microsecond=0) for t in out]
+
+
+# --- one ticket's life ------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class _Step:
+    delay: float  # minutes after the previous step
+    business: bool  # counted in office hours rather than on the wall clock
+    kind: str
+    actor: User | None
+    data: dict
+    body: str = ""
+
+
+class _Stop(Exception):
+    """The ticket's life ends here: it is still open at the anchor."""
+
+
+class Life:
+    """A history ticket lived through in memory with the services' rules and event shapes."""
+
+    def __init__(self, ticket: Ticket, business: bool, team_ids: dict[int, set[int]]) -> None:
+        self.ticket = ticket
+        self.business = business
+        self.team_ids = team_ids
+        self.steps: list[_Step] = []
+        self.status: str = Status.NEW
+        self.team: Team | None = None
+        self.assignee: User | None = None
+        self.first_response: int | None = None
+        self.resolved: int | None = None
+        self.closed: int | None = None
+        self.comments: list[Comment] = []
+        self.events: list[TicketEvent] = []
+
+    def _step(
+        self,
+        delay: float,
+        kind: str,
+        actor: User | None,
+        data: dict | None = None,
+        body: str = "",
+        business: bool | None = None,
+    ) -> int:
+        business = self.business if business is None else business
+        self.steps.append(_Step(delay, business, kind, actor, data or {}, body))
+        return len(self.steps) - 1
+
+    def estimate(self) -> float:
+        """Wall-clock minutes the steps so far take, roughly."""
+        return sum(s.delay * (_BUSINESS_FACTOR if s.business else 1) for s in self.steps)
+
+    def create(self, actor: User | None, team: Team | None, assignee: User | None) -> None:
+        t = self.ticket
+        self.team, self.assignee = team, assignee
+        t.tier = team.tier if team else 1
+        self.status = rules.status_after_assignment(Status.NEW, assignee is not None)
+        self._step(
+            0,
+            EventKind.CREATED,
+            actor,
+            {
+                "title": t.title,
+                "priority": t.priority,
+                "status": self.status,
+                "team": event_value(team),
+                "assignee": event_value(assignee),
+                "source": t.source,
+                "tier": t.tier,
+            },
+        )
+
+    def route(self, delay: float, actor: User, team: Team) -> None:
+        """ticket_update(changes={"team": team}): an assignee outside the team is released."""
+        before: dict = {"team": self.team}
+        assignee = self.assignee
+        if assignee is not None and team.pk not in self.team_ids[assignee.pk]:
+            before["assignee"], assignee = assignee, None
+        self._assign(delay, actor, before, team, assignee)
+
+    def take(self, delay: float, actor: User, assignee: User, team: Team | None = None) -> None:
+        """ticket_assign(assignee=...): keeps the team when the assignee is in it."""
+        before: dict = {"assignee": self.assignee}
+        new_team = self.team
+        if new_team is None or new_team.pk not in self.team_ids[assignee.pk]:
+            before["team"], new_team = self.team, team
+        self._assign(delay, actor, before, new_team, assignee)
+
+    def _assign(
+        self, delay: float, actor: User, before: dict, team: Team | None, assignee: User | None
+    ) -> None:
+        after = {"team": team, "assignee": assignee}
+        old_status = self.status
+        self.team, self.assignee = team, assignee
+        self.ticket.tier = team.tier if team else self.ticket.tier
+        changes = {
+            k: [event_value(v), event_value(after[k])]
+            for k, v in before.items()
+            if event_value(v) != event_value(after[k])
+        }
+        self.status = rules.status_after_assignment(
+            self.status, assignee is not None, team_changed="team" in changes
+        )
+        data: dict = {"changes": changes, "tier": self.ticket.tier}
+        if self.status != old_status:
+            data["status"] = [old_status, self.status]
+        self._step(delay, EventKind.ASSIGNED, actor, data)
+
+    def reprioritise(
+        self, delay: float, actor: User, impact: int, urgency: int, priority: int
+    ) -> None:
+        t = self.ticket
+        changes = {
+            name: [getattr(t, name), value]
+            for name, value in (("impact", impact), ("urgency", urgency), ("priority", priority))
+            if getattr(t, name) != value
+        }
+        t.impact, t.urgency, t.priority = impact, urgency, priority
+        self._step(delay, EventKind.UPDATED, actor, {"changes": changes})
+
+    def transition(
+        self,
+        delay: float,
+        actor: User | None,
+        action: str,
+        *,
+        pending_reason: str = "",
+        resolution_code: str = "",
+        resolution_notes: str = "",
+        cause_code: str = "",
+        note: str = "",
+        business: bool | None = None,
+    ) -> None:
+        t = self.ticket
+        move = rules.check_transition(
+            self.status,
+            action,
+            {
+                "pending_reason": pending_reason,
+                "resolution_code": resolution_code,
+                "resolution_notes": resolution_notes,
+                "cause_code": cause_code,
+                "note": note,
+            },
+        )
+        data: dict = {"from": self.status, "to": move.target, "action": action}
+        index = len(self.steps)
+        if action == "resolve":
+            t.resolution_code, t.resolution_notes = resolution_code, resolution_notes.strip()
+            t.cause_code = cause_code
+            data.update(
+                resolution_code=resolution_code,
+                cause_code=cause_code,
+                resolution_notes=t.resolution_notes,
+            )
+            self.resolved = index
+        elif action == "reopen":
+            t.reopen_count += 1
+            self.resolved = None
+        elif action == "close":
+            self.closed = index
+        elif action == "start" and self.first_response is None:
+            self.first_response = index
+        if move.target == Status.PENDING:
+            data["pending_reason"] = pending_reason
+        if note.strip():
+            data["note"] = note.strip()
+        self.status = move.target
+        t.pending_reason = pending_reason if move.target == Status.PENDING else ""
+        self._step(delay, EventKind.STATUS_CHANGED, actor, data, business=business)
+
+    def comment(self, delay: float, actor: User, body: str, *, internal: bool = False) -> None:
+        index = self._step(
+            delay, EventKind.NOTED if internal else EventKind.REPLIED, actor, body=body
+        )
+        if (
+            not internal
+            and actor.is_staff_member
+            and actor.pk != self.ticket.requester_id
+            and self.first_response is None
+        ):
+            self.first_response = index
+
+    def finish(self, times: list[datetime]) -> None:
+        """Set the ticket's denormalised fields from its events and build the rows."""
+        t = self.ticket
+        t.created_at, t.updated_at = times[0], times[-1]
+        t.status, t.team, t.assignee = self.status, self.team, self.assignee
+        t.first_response_at = (
+            times[self.first_response] if self.first_response is not None else None
+        )
+        done = self.status in (Status.RESOLVED, Status.CLOSED)
+        t.resolved_at = times[self.resolved] if done and self.resolved is not None else None
+        t.closed_at = times[self.closed] if self.closed is not None else None
+        t.version = 1 + sum(1 for s in self.steps if s.kind in _VERSIONED)
+        for step, at in zip(self.steps, times, strict=True):
+            comment = None
+            internal = step.kind == EventKind.NOTED
+            if step.body:
+                comment = Comment(
+                    ticket=t, author=step.actor, body=step.body, is_internal=internal, created_at=at
+                )
+                self.comments.append(comment)
+            self.events.append(
+                TicketEvent(
+                    ticket=t,
+                    kind=step.kind,
+                    actor=step.actor,
+                    at=at,
+                    data=step.data,
+                    is_internal=internal,
+                    comment=comment,
+                )
+            )
+
+
+# --- six months of history --------------------------------------------------------------------
+
+
+class History:
+    """Plans and lives through the history tickets, oldest first."""
+
+    def __init__(
+        self,
+        rng: random.Random,
+        org: Org,
+        cmdb: Cmdb,
+        categories: dict[str, Category],
+        clock: Clock,
+    ) -> None:
+        self.rng = rng
+        self.org = org
+        self.cmdb = cmdb
+        self.categories = categories
+        self.clock = clock
+        matrix = priority_matrix() or rules.DEFAULT_MATRIX
+        # the impact x urgency cells that give each priority
+        self.cells = {p: sorted(c for c, v in matrix.items() if v == p) for p in _PRIORITIES}
+        pool = [i for i in T.INCIDENTS if not i.recurring]
+        self.by_priority = {p: [i for i in pool if str(p) in i.prios] for p in _PRIORITIES}
+        self.recurring = next(i for i in T.INCIDENTS if i.recurring)
+        self.by_dept: dict[str, list[User]] = {}
+        for user in org.requesters:
+            self.by_dept.setdefault(org.people[user.pk].dept, []).append(user)
+
+    def build(self, n: int, time_rng: random.Random, advance: Callable[[int], None]) -> list[Life]:
+        arrivals = self.clock.arrivals(n, time_rng)
+        # "CRM report export times out" comes back about once a week (less often in small loads).
+        times = 26 if n >= 1000 else max(3, n // 40)
+        planted = {
+            min(n - 1, int((k + self.rng.uniform(0.2, 0.8)) * n / times)) for k in range(times)
+        }
+        lives = []
+        for i, arrival in enumerate(arrivals):
+            age = HISTORY_DAYS * 1440 * (n - i - 0.5) / n  # expected minutes before the anchor
+            life = self._live(i in planted, age)
+            life.finish(self.clock.times(arrival, life.steps))
+            lives.append(life)
+            if i % 100 == 99:
+                advance(100)
+        advance(n % 100)
+        return lives
+
+    # -- choices
+
+    def _delay(self, what: str, priority: int) -> float:
+        low, high = _DELAYS[what][priority - 1]
+        return low * (high / low) ** self.rng.random()
+
+    def _pick(self, team: Team, avoid: User | None = None) -> User:
+        members = [(u, lead) for u, lead in self.org.members[team.name] if u != avoid]
+        return self.rng.choices(
+            [u for u, _ in members], weights=[0.35 if lead else 1.0 for _, lead in members]
+        )[0]
+
+    def _requester(self, incident: T.Incident) -> User:
+        if incident.alert:
+            return self.org.user(T.MONITORING.username)
+        if incident.depts and self.rng.random() < 0.9:
+            return self.rng.choice([u for d in incident.depts for u in self.by_dept[d]])
+        return self.rng.choice(self.org.requesters)
+
+    def _slots(self, requester: User) -> dict[str, str]:
+        rng, person = self.rng, self.org.people[requester.pk]
+        slots = {name: rng.choice(values) for name, values in T.SLOTS.items()}
+        code = T.SITES[person.site]
+        remote = [s for s in T.SITES if s != "Hamburg"]
+        slots.update(
+            first=requester.first_name,
+            site=person.site,
+            dept=T.DEPARTMENTS[person.dept],
+            remote_site=person.site if person.site in remote else rng.choice(remote),
+            time=f"{rng.randint(7, 16):02d}:{rng.randrange(0, 60, 5):02d}",
+            printer=f"PRN-{code}-{rng.randint(1, 4)}F-{rng.randint(1, 3):02d}",
+            laptop=f"NB-{code}-{rng.randint(1000, 1999)}",
+            order=f"WEB-{rng.randint(1030000, 1048000)}",
+            vendor_ref=f"{rng.choice(('CS', 'SR', 'TK'))}-{rng.randint(100000, 999999)}",
+        )
+        return slots
+
+    def _ticket(
+        self, incident: T.Incident, priority: int, slots: dict[str, str], requester: User
+    ) -> Ticket:
+        rng = self.rng
+        source = Source.MONITORING if incident.alert else rng.choices(_SOURCES, _SOURCE_WEIGHTS)[0]
+        description = rng.choice(incident.descriptions).format_map(slots)
+        if source in _AGENT_LOGGED:
+            person = self.org.people[requester.pk]
+            description += (
+                f"\n\nCaller: {requester.get_full_name()}, {person.title}, {person.site}."
+            )
+        ci = None
+        if incident.cis and rng.random() < 0.8:
+            ci = self.cmdb.items[rng.choice(incident.cis).format_map(slots)]
+        service = (
+            self.cmdb.services[incident.service]
+            if incident.service
+            else (ci.service if ci is not None else None)
+        )
+        impact, urgency = rng.choice(self.cells[priority])
+        return Ticket(
+            title=rng.choice(incident.titles).format_map(slots)[:200],
+            description=description,
+            requester=requester,
+            category=self.categories[incident.category],
+            impact=impact,
+            urgency=urgency,
+            priority=priority,
+            source=source,
+            service=service,
+            ci=ci,
+        )
+
+    def _outcome(self, age_days: float) -> tuple[str, str]:
+        """(outcome, open status) for a ticket of this age: open, cancelled or done."""
+        rng = self.rng
+        p_open = next(
+            (
+                p
+                for limit, p in ((1, 0.95), (3, 0.75), (7, 0.5), (14, 0.2), (28, 0.05))
+                if age_days < limit
+            ),
+            0.0,
+        )
+        r = rng.random()
+        if r < p_open:
+            weights = (25, 15, 45, 15) if age_days < 1 else (5, 10, 50, 35)
+            status = rng.choices(
+                (Status.NEW, Status.ASSIGNED, Status.IN_PROGRESS, Status.PENDING), weights
+            )[0]
+            return "open", status
+        if r < p_open + 0.015:
+            return "cancelled", ""
+        return "done", ""
+
+    # -- the life
+
+    def _live(self, planted: bool, age: float) -> Life:
+        rng = self.rng
+        if planted:
+            incident = self.recurring
+            priority = int(rng.choice(incident.prios))
+        else:
+            priority = rng.choices(_PRIORITIES, _PRIORITY_WEIGHTS)[0]
+            pool = self.by_priority[priority]
+            incident = rng.choices(pool, [i.weight for i in pool])[0]
+        requester = self._requester(incident)
+        slots = self._slots(requester)
+        ticket = self._ticket(incident, priority, slots, requester)
+        final: tuple[int, int, int] | None = (ticket.impact, ticket.urgency, priority)
+        if not incident.alert and priority < 4 and rng.random() < 0.04:
+            ticket.impact, ticket.urgency = rng.choice(self.cells[priority + 1])
+            ticket.priority = priority + 1  # raised once the desk understood the impact
+        else:
+            final = None
+        outcome, open_status = self._outcome(age / 1440)
+        life = Life(ticket, business=priority >= 3, team_ids=self.org.team_ids)
+        plan = _Plan(incident, priority, slots, outcome, open_status, age, final)
+        with contextlib.suppress(_Stop):  # the ticket is still open at the anchor
+            self._run(life, plan)
+        return life
+
+    def _stop_if(self, plan: _Plan, chance: float) -> None:
+        if (
+            plan.outcome == "open"
+            and plan.open_status != Status.PENDING
+            and self.rng.random() < chance
+        ):
+            raise _Stop
+
+    def _decide(self, plan: _Plan, alert: bool) -> None:
+        rng, incident = self.rng, plan.incident
+        plan.escalate = (
+            bool(incident.l2)
+            and not alert
+            and rng.random() < min(0.97, incident.escalate * (1.3 if plan.priority <= 2 else 1.0))
+        )
+        plan.l3 = (
+            (alert or plan.escalate)
+            and bool(incident.l3)
+            and rng.random() < incident.l3_share * 0.7
+        )
+        plan.fix = self._choose_fix(incident, 3 if plan.l3 else 2 if alert or plan.escalate else 1)
+
+    def _choose_fix(self, incident: T.Incident, tier: int) -> T.Fix:
+        options = {
+            1: incident.l1_fixes or (_GENERIC_L1_FIX,),
+            2: incident.l2_fixes or incident.l1_fixes,
+            3: incident.l3_fixes or incident.l2_fixes or incident.l1_fixes,
+        }[tier]
+        return self.rng.choice(options or (_GENERIC_L1_FIX,))
+
+    def _run(self, life: Life, plan: _Plan) -> None:
+        rng, p, t = self.rng, plan.priority, life.ticket
+        desk = self.org.teams[T.SD]
+        alert = t.source == Source.MONITORING
+        self._decide(plan, alert)
+        if alert:
+            owner = self.org.teams[plan.incident.l2 or T.NI]
+            life.create(None, owner, None)
+            if plan.open_status == Status.NEW:
+                raise _Stop
+            worker = self._pick(owner)
+            life.take(self._delay("triage", p), worker, worker)
+            if plan.open_status == Status.ASSIGNED:
+                raise _Stop
+            life.transition(self._delay("start", p), worker, "start")
+            life.comment(self._delay("short", p), worker, self._pickup(plan), internal=True)
+        else:
+            worker = self._pick(desk)
+            if t.source in _AGENT_LOGGED:
+                life.create(worker, desk, worker)
+            else:
+                life.create(t.requester, None, None)
+                if plan.open_status == Status.NEW:
+                    raise _Stop
+                life.take(self._delay("triage", p), worker, worker, team=desk)
+            if plan.open_status in (Status.NEW, Status.ASSIGNED):
+                raise _Stop
+            life.transition(self._delay("start", p), worker, "start")
+            self._l1_work(life, plan, worker)
+        if plan.outcome == "cancelled":
+            life.transition(self._delay("reply", p), worker, "cancel", note=rng.choice(T.CANCEL))
+            return
+        if plan.escalate:
+            worker = self._escalate(life, plan, worker)
+        if plan.l3:
+            worker = self._to_l3(life, plan, worker)
+        self._resolve(life, plan, worker)
+
+    def _fill(self, phrase: str, plan: _Plan, **extra: str) -> str:
+        return phrase.format_map({**plan.slots, **extra})
+
+    def _pickup(self, plan: _Plan) -> str:
+        """The L2 engineer's first note: what points to the fix, or a neutral start."""
+        if plan.l3 or not plan.fix.finding:
+            return self.rng.choice(T.NEUTRAL_PICKUP)
+        return self._fill(
+            self.rng.choice(T.PICKUP), plan, finding=self._fill(plan.fix.finding, plan)
+        )
+
+    def _l1_work(self, life: Life, plan: _Plan, agent: User) -> None:
+        rng, p = self.rng, plan.priority
+        if rng.random() < 0.55:
+            life.comment(self._delay("reply", p), agent, self._fill(rng.choice(T.ACK), plan))
+        if plan.final is not None:
+            life.reprioritise(self._delay("reply", p), agent, *plan.final)
+        if rng.random() < 0.18:
+            life.comment(self._delay("reply", p), agent, self._fill(rng.choice(T.ASK), plan))
+            life.transition(
+                self._delay("short", p), agent, "pend", pending_reason=PendingReason.REQUESTER
+            )
+            if plan.outcome == "open" and plan.open_status == Status.PENDING and rng.random() < 0.5:
+                raise _Stop
+            life.comment(
+                self._delay("answer", p),
+                life.ticket.requester,
+                self._fill(rng.choice(T.ANSWER), plan),
+            )
+            life.transition(self._delay("short", p), agent, "resume")
+
+    def _handoff(self, plan: _Plan, team: Team, title: str) -> str:
+        checks = list(plan.incident.checks) or [self.rng.choice(T.GENERIC_CHECKS)]
+        return self._fill(
+            self.rng.choice(T.HANDOFF),
+            plan,
+            team=team.name,
+            title=title,
+            checks="; ".join(checks),
+            impact=T.IMPACT[plan.priority].format_map(plan.slots),
+        )
+
+    def _escalate(self, life: Life, plan: _Plan, agent: User) -> User:
+        rng, p = self.rng, plan.priority
+        desk, l2 = self.org.teams[T.SD], self.org.teams[plan.incident.l2]
+        life.comment(
+            self._delay("l1_work", p),
+            agent,
+            self._handoff(plan, l2, life.ticket.title),
+            internal=True,
+        )
+        life.route(self._delay("short", p), agent, l2)
+        self._stop_if(plan, 0.35)
+        engineer = self._pick(l2)
+        life.take(self._delay("pickup", p), engineer, engineer)
+        if rng.random() < 0.08:  # a bounce: returned to the desk, then sent up again
+            life.comment(self._delay("short", p), engineer, rng.choice(T.RETURNS), internal=True)
+            life.route(self._delay("short", p), engineer, desk)
+            agent = self._pick(desk)
+            life.take(self._delay("pickup", p), agent, agent)
+            life.comment(
+                self._delay("l1_work", p),
+                agent,
+                self._fill(rng.choice(T.RETURN_ANSWER), plan, team=l2.name),
+                internal=True,
+            )
+            life.route(self._delay("short", p), agent, l2)
+            engineer = self._pick(l2)
+            life.take(self._delay("pickup", p), engineer, engineer)
+        life.comment(self._delay("short", p), engineer, self._pickup(plan), internal=True)
+        if rng.random() < 0.6:
+            life.comment(
+                self._delay("short", p),
+                engineer,
+                self._fill(
+                    rng.choice(T.L2_HELLO),
+                    plan,
+                    me=engineer.first_name,
+                    team=l2.name,
+                    when=T.WHEN[p],
+                ),
+            )
+        self._stop_if(plan, 0.3)
+        return engineer
+
+    def _to_l3(self, life: Life, plan: _Plan, engineer: User) -> User:
+        rng, p = self.rng, plan.priority
+        l3 = self.org.teams[plan.incident.l3]
+        finding = plan.fix.finding or "Reproducible, and configuration and data look right."
+        life.comment(
+            self._delay("l2_work", p),
+            engineer,
+            self._fill(
+                rng.choice(T.TO_L3),
+                plan,
+                team=l3.name,
+                finding=self._fill(finding, plan),
+                evidence=self._fill(rng.choice(T.EVIDENCE), plan),
+            ),
+            internal=True,
+        )
+        life.route(self._delay("short", p), engineer, l3)
+        self._stop_if(plan, 0.3)
+        specialist = self._pick(l3, avoid=engineer)
+        life.take(self._delay("pickup", p), specialist, specialist)
+        life.comment(self._delay("short", p), specialist, rng.choice(T.L3_PICKUP), internal=True)
+        if rng.random() < 0.1:  # returned to L2 for missing evidence, then sent again
+            l2 = self.org.teams[plan.incident.l2 or T.NI]  # the team that sent it up
+            life.comment(
+                self._delay("short", p),
+                specialist,
+                self._fill(rng.choice(T.L3_RETURNS), plan, team=l2.name),
+                internal=True,
+            )
+            life.route(self._delay("short", p), specialist, l2)
+            life.take(self._delay("pickup", p), engineer, engineer)
+            life.comment(
+                self._delay("l2_work", p),
+                engineer,
+                self._fill(rng.choice(T.L3_RESEND), plan, team=l3.name),
+                internal=True,
+            )
+            life.route(self._delay("short", p), engineer, l3)
+            life.take(self._delay("pickup", p), specialist, specialist)
+        if rng.random() < 0.25:
+            vendor = rng.random() < 0.5
+            life.comment(
+                self._delay("short", p),
+                specialist,
+                self._fill(rng.choice(T.VENDOR if vendor else T.CHANGE), plan),
+                internal=True,
+            )
+            life.transition(
+                self._delay("short", p),
+                specialist,
+                "pend",
+                pending_reason=PendingReason.VENDOR if vendor else PendingReason.CHANGE,
+            )
+            if plan.outcome == "open" and rng.random() < 0.5:
+                raise _Stop
+            life.transition(self._delay("wait", p), specialist, "resume")
+        return specialist
+
+    def _resolve(self, life: Life, plan: _Plan, worker: User) -> None:
+        rng, p, t = self.rng, plan.priority, life.ticket
+        tier = t.tier
+        work = self._delay({1: "l1_fix", 2: "l2_work", 3: "l3_work"}[tier], p)
+        if plan.outcome == "open" or life.estimate() + work * _BUSINESS_FACTOR > plan.age * 0.9:
+            # Not done yet at the anchor: still being worked on, or waiting for someone.
+            if plan.open_status == Status.PENDING or rng.random() < 0.3:
+                reason = (
+                    PendingReason.REQUESTER
+                    if tier == 1
+                    else rng.choice(
+                        (PendingReason.REQUESTER, PendingReason.VENDOR, PendingReason.CHANGE)
+                    )
+                )
+                if life.status != Status.PENDING:
+                    life.transition(
+                        self._delay("l1_work", p), worker, "pend", pending_reason=reason
+                    )
+            raise _Stop
+        if life.assignee is None:
+            worker = self._pick(life.team or self.org.teams[T.SD])
+            life.take(self._delay("pickup", p), worker, worker)
+        if life.status == Status.PENDING:
+            life.transition(self._delay("short", p), worker, "resume")
+        self._fix(life, plan, plan.fix, worker, work)
+        alert = t.source == Source.MONITORING
+        if not alert and rng.random() < 0.05 and plan.age > life.estimate() + 5 * 1440:
+            life.comment(self._delay("comeback", p), t.requester, rng.choice(T.COMEBACK))
+            life.transition(
+                self._delay("pickup", p), worker, "reopen", note=rng.choice(T.REOPEN_NOTE)
+            )
+            again = self._choose_fix(plan.incident, t.tier)
+            self._fix(life, plan, again, worker, self._delay("l1_fix", p))
+        spent = life.estimate()
+        if not alert and rng.random() < 0.3 and spent + 3 * 1440 < plan.age:
+            life.comment(self._delay("answer", p), t.requester, rng.choice(T.CONFIRM))
+            life.transition(self._delay("reply", p), worker, "close", note=T.CONFIRM_CLOSE)
+        elif spent + (QUIET_DAYS + 1) * 1440 < plan.age:
+            life.transition(
+                QUIET_DAYS * 1440 + rng.uniform(0, 180),
+                None,
+                "close",
+                note=T.AUTO_CLOSE,
+                business=False,
+            )
+
+    def _fix(self, life: Life, plan: _Plan, fix: T.Fix, worker: User, work: float) -> None:
+        rng = self.rng
+        note = self._fill(fix.note, plan)
+        if life.ticket.source != Source.MONITORING and rng.random() < 0.75:
+            reply = rng.choice(T.RESOLVED_REPLY[fix.code])
+            life.comment(work, worker, self._fill(reply, plan, note=note) + T.RESOLVE_TAIL)
+            work = self._delay("short", plan.priority)
+        life.transition(
+            work,
+            worker,
+            "resolve",
+            resolution_code=fix.code,
+            resolution_notes=note,
+            cause_code=fix.cause,
+        )
+
+
+@dataclass
+class _Plan:
+    incident: T.Incident
+    priority: int
+    slots: dict[str, str]
+    outcome: str  # open, cancelled, done
+    open_status: str
+    age: float  # expected minutes between arrival and the anchor
+    final: tuple[int, int, int] | None  # (impact, urgency, priority) after a re-rating
+    escalate: bool = False  # L1 hands it to the L2 team
+    l3: bool = False  # L2 hands it on to the L3 team
+    fix: T.Fix = _GENERIC_L1_FIX  # how it ends, chosen first so every note leads there
