@@ -177,6 +177,31 @@ def test_reply_and_note_through_the_composer(web, l1_agent):
     assert ticket.attachments.get().filename == "explain.txt"
 
 
+def test_a_file_without_text_is_attached_on_its_own(web, l1_agent):
+    ticket = make_ticket(l1_agent)
+    response = web.post(
+        f"/tickets/{ticket.number}/comment/",
+        {"body": "", "internal": "on", "file": SimpleUploadedFile("db.log", b"slow query")},
+        **HX,
+    )
+    assert b"db.log attached." in response.content
+    assert not ticket.comments.exists()
+    assert ticket.attachments.get().is_internal
+
+
+def test_attachment_over_the_limit_is_refused_on_the_page(web, l1_agent, settings):
+    settings.BACKLINE_MAX_ATTACHMENT_BYTES = 3
+    ticket = make_ticket(l1_agent)
+    response = web.post(
+        f"/tickets/{ticket.number}/comment/",
+        {"body": "", "file": SimpleUploadedFile("big.log", b"1234")},
+        **HX,
+    )
+    assert response.status_code == 413
+    assert b"larger than the" in response.content
+    assert not ticket.attachments.exists()
+
+
 def test_empty_reply_keeps_the_form_with_an_error(web, l1_agent):
     ticket = make_ticket(l1_agent)
     response = web.post(f"/tickets/{ticket.number}/comment/", {"body": " "}, **HX)

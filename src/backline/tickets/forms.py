@@ -109,11 +109,6 @@ class CommentForm(forms.Form):
     file = forms.FileField(required=False)
 
 
-class AttachForm(forms.Form):
-    file = forms.FileField()
-    internal = forms.BooleanField(required=False)
-
-
 class LinkForm(forms.Form):
     target = forms.CharField(max_length=20, label="Ticket number")
     kind = forms.ChoiceField(choices=LinkKind.choices, initial=LinkKind.RELATED)

@@ -12,7 +12,6 @@ urlpatterns = [
     path("tickets/<str:number>/assign/", views.assign, name="assign"),
     path("tickets/<str:number>/transition/", views.transition, name="transition"),
     path("tickets/<str:number>/comment/", views.comment, name="comment"),
-    path("tickets/<str:number>/attach/", views.attach, name="attach"),
     path("tickets/<str:number>/watch/", views.watch, name="watch"),
     path("tickets/<str:number>/link/", views.link, name="link"),
     path("tickets/<str:number>/unlink/<int:link_id>/", views.unlink, name="unlink"),

@@ -17,7 +17,6 @@ from backline.tickets import queries, rules, services
 from backline.tickets.choices import Level, Priority, Status
 from backline.tickets.filters import QUEUES, TicketFilter
 from backline.tickets.forms import (
-    AttachForm,
     CommentForm,
     LinkForm,
     TicketCreateForm,
@@ -240,41 +239,31 @@ def transition(request: HttpRequest, number: str) -> HttpResponse:
 def comment(request: HttpRequest, number: str) -> HttpResponse:
     ticket = queries.ticket_get(request.user, number)
     form = CommentForm(request.POST, request.FILES)
-    if form.is_valid():
-        files = [form.cleaned_data["file"]] if form.cleaned_data.get("file") else []
-        internal = form.cleaned_data["internal"]
-        try:
+    if not form.is_valid():
+        return _render_ticket(request, number, status=422, comment_form=form)
+    upload = form.cleaned_data.get("file")
+    internal = form.cleaned_data["internal"]
+    body = form.cleaned_data["body"].strip()
+    try:
+        if upload and not body:
+            # A file on its own is an attachment, not a message.
+            services.ticket_attach(
+                actor=request.user, ticket=ticket, upload=upload, internal=internal
+            )
+            message = f"{upload.name} attached."
+        else:
             services.ticket_comment(
                 actor=request.user,
                 ticket=ticket,
-                body=form.cleaned_data["body"],
+                body=body,
                 internal=internal,
-                files=files,
+                files=[upload] if upload else [],
             )
-        except DomainError as exc:
-            add_domain_error(form, exc)
-            return _render_ticket(request, number, status=exc.status, comment_form=form)
-        return _after_action(request, number, "Internal note added." if internal else "Reply sent.")
-    return _render_ticket(request, number, status=422, comment_form=form)
-
-
-@login_required
-@require_POST
-def attach(request: HttpRequest, number: str) -> HttpResponse:
-    ticket = queries.ticket_get(request.user, number)
-    form = AttachForm(request.POST, request.FILES)
-    if form.is_valid():
-        try:
-            attachment = services.ticket_attach(
-                actor=request.user,
-                ticket=ticket,
-                upload=form.cleaned_data["file"],
-                internal=form.cleaned_data["internal"],
-            )
-        except DomainError as exc:
-            return _refused(request, number, exc)
-        return _after_action(request, number, f"{attachment.filename} attached.")
-    return _render_ticket(request, number, status=422, error="Choose a file to attach.")
+            message = "Internal note added." if internal else "Reply sent."
+    except DomainError as exc:
+        add_domain_error(form, exc)
+        return _render_ticket(request, number, status=exc.status, comment_form=form)
+    return _after_action(request, number, message)
 
 
 @login_required
