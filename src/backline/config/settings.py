@@ -65,7 +65,9 @@ INSTALLED_APPS = [
     "backline.core",
     "backline.accounts",
     "backline.cmdb",
+    "backline.notifications",
     "backline.tickets",
+    "backline.escalation",
 ]
 
 MIDDLEWARE = [

@@ -90,3 +90,13 @@ class EventKind(models.TextChoices):
     UNLINKED = "unlinked", "Unlinked"
     WATCHED = "watched", "Watcher added"
     UNWATCHED = "unwatched", "Watcher removed"
+    # Escalation between tiers (written by the escalation app through ticket_route and event_record)
+    ESCALATED = "escalated", "Escalated"
+    ACCEPTED = "accepted", "Escalation accepted"
+    RETURNED = "returned", "Escalation returned"
+    BOUNCED = "bounced", "Bounced"
+    DEESCALATED = "deescalated", "De-escalated"
+    TASK_CREATED = "task_created", "Task opened"
+    TASK_UPDATED = "task_updated", "Task updated"
+    ALERTED = "alerted", "Lead or manager alerted"
+    MAJOR_INCIDENT = "major_incident", "Major incident declared"

@@ -63,6 +63,38 @@ class PriorityMatrixEntry(models.Model):
         return f"impact {self.impact} × urgency {self.urgency} → P{self.priority}"
 
 
+class RoutingRule(models.Model):
+    """An ordered rule picking a ticket's team from category, service, words and priority."""
+
+    class Mode(models.TextChoices):
+        SUGGEST = "suggest", "Suggest the team"
+        SET = "set", "Set the team on new API tickets"
+
+    name = models.CharField(max_length=120)
+    position = models.PositiveIntegerField(default=0, help_text="Lower runs first")
+    is_active = models.BooleanField(default=True)
+    category = models.ForeignKey(
+        Category, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    service = models.ForeignKey(
+        "cmdb.Service", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    keywords = models.CharField(
+        max_length=500, blank=True, help_text="Comma-separated; any one in the title or description"
+    )
+    priorities = models.JSONField(default=list, blank=True, help_text="Priorities 1–4; empty = any")
+    team = models.ForeignKey("accounts.Team", on_delete=models.CASCADE, related_name="+")
+    mode = models.CharField(max_length=10, choices=Mode.choices, default=Mode.SUGGEST)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["position", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class Ticket(models.Model):
     """An incident; its number is INC- and its primary key."""
 

@@ -307,7 +307,9 @@ def ticket_update(
             event_record(
                 ticket=fresh, kind=EventKind.UPDATED, actor=actor, at=now, data={"changes": other}
             )
-        signals.ticket_changed.send(sender=Ticket, ticket=fresh, actor=actor, at=now, changes=diff)
+        signals.ticket_changed.send(
+            sender=Ticket, ticket=fresh, actor=actor, at=now, changes=diff, via=None
+        )
         if fresh.status != old_status:
             signals.ticket_transitioned.send(
                 sender=Ticket,
@@ -319,6 +321,67 @@ def ticket_update(
                 action="assign",
             )
     return fresh
+
+
+def ticket_route(
+    *,
+    actor: User,
+    ticket: Ticket,
+    team: Team,
+    assignee: User | None,
+    kind: str,
+    via: str,
+    version: int | None = None,
+    data: dict[str, Any] | None = None,
+    at: datetime | None = None,
+) -> tuple[Ticket, TicketEvent]:
+    """Move the ticket to `team` as a step of a workflow (escalate, return, de-escalate…).
+
+    Call inside the workflow's transaction. One event of `kind` records the move (its data holds
+    the team and assignee changes, the tiers and any status reset, plus the workflow's `data`);
+    `ticket_changed` carries `via` so listeners can tell workflow moves from plain edits.
+    """
+    require_staff(actor, "route tickets")
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("ticket_route must run inside the caller's transaction")
+    now = at or timezone.now()
+    fresh = _lock(ticket, version)
+    _check_team_member(team, assignee)
+    before = {"team": fresh.team, "assignee": fresh.assignee}
+    old_status, old_tier = fresh.status, fresh.tier
+    fresh.team, fresh.assignee, fresh.tier = team, assignee, team.tier
+    changes = {
+        name: [event_value(old), event_value(getattr(fresh, name))]
+        for name, old in before.items()
+        if event_value(old) != event_value(getattr(fresh, name))
+    }
+    fresh.status = rules.status_after_assignment(
+        fresh.status, assignee is not None, team_changed="team" in changes
+    )
+    _save_versioned(fresh, now)
+    payload: dict[str, Any] = {
+        "changes": changes,
+        "tier": fresh.tier,
+        "from_tier": old_tier,
+        **(data or {}),
+    }
+    if fresh.status != old_status:
+        payload["status"] = [old_status, fresh.status]
+    event = event_record(ticket=fresh, kind=kind, actor=actor, at=now, data=payload)
+    signals.ticket_changed.send(
+        sender=Ticket, ticket=fresh, actor=actor, at=now, changes=changes, via=via
+    )
+    if fresh.status != old_status:
+        signals.ticket_transitioned.send(
+            sender=Ticket,
+            ticket=fresh,
+            actor=actor,
+            at=now,
+            before=old_status,
+            after=fresh.status,
+            action=via,
+        )
+    return fresh, event
 
 
 def ticket_assign(
@@ -369,6 +432,9 @@ def ticket_transition(
     with transaction.atomic():
         fresh = _lock(ticket, version)
         transition = rules.check_transition(fresh.status, action, inputs)
+        signals.ticket_transition_requested.send(
+            sender=Ticket, ticket=fresh, actor=actor, action=action
+        )
         old_status = fresh.status
         fresh.status = transition.target
         fresh.pending_reason = pending_reason if transition.target == Status.PENDING else ""

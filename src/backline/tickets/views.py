@@ -13,7 +13,7 @@ from pydantic import ValidationError
 
 from backline.core.errors import Conflict, DomainError
 from backline.core.forms import add_domain_error
-from backline.tickets import queries, rules, services
+from backline.tickets import panels, queries, rules, services
 from backline.tickets.choices import Level, Priority, Status
 from backline.tickets.filters import QUEUES, TicketFilter
 from backline.tickets.forms import (
@@ -94,6 +94,7 @@ def _ticket_context(request: HttpRequest, ticket, **extra) -> dict:
         "link_form": LinkForm(),
         "levels": Level.choices,
         "max_upload_mb": settings.BACKLINE_MAX_ATTACHMENT_BYTES // (1024 * 1024),
+        "panels": panels.render_context(request, ticket),
     }
     context.update(extra)
     return context

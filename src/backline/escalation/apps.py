@@ -1,0 +1,12 @@
+from django.apps import AppConfig
+
+
+class EscalationConfig(AppConfig):
+    name = "backline.escalation"
+    label = "escalation"
+    verbose_name = "Escalation between tiers"
+
+    def ready(self) -> None:
+        from backline.escalation import handlers
+
+        handlers.connect()
