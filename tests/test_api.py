@@ -116,7 +116,9 @@ def test_a_refused_create_does_not_burn_the_key(api):
     ("body", "status", "field"),
     [
         ("{not json", 400, "body"),
-        ("[1, 2]", 422, None),
+        ("[1, 2]", 400, "body"),
+        ('"hello"', 400, "body"),
+        ('{"title": "a\\u0000b"}', 400, "body"),
         ('{"description": "no title"}', 422, "title"),
         ('{"title": "   "}', 422, "title"),
         ('{"title": "x", "impact": 7}', 422, "impact"),
@@ -292,3 +294,79 @@ def test_revoked_token_stops_working(l2_agent):
 def test_openapi_schema_is_served(api):
     schema = api.get("/api/v1/openapi.json").json()
     assert "/api/v1/tickets" in schema["paths"]
+
+
+def test_null_for_a_required_field_is_422_not_500(api, l1_agent):
+    ticket = make_ticket(l1_agent, description="keep me")
+    url = f"/api/v1/tickets/{ticket.number}"
+    assert_error(patch(api, url, {"version": 1, "description": None}), 422, "description")
+    assert api.get(url).json()["description"] == "keep me"
+
+
+@pytest.mark.parametrize(
+    "params",
+    [{"team": 2**63}, {"assignee": "99999999999999999999"}, {"service": 10**30}],
+)
+def test_huge_ids_in_filters_are_422(api, params):
+    response = api.get("/api/v1/tickets", params)
+    assert_error(response, 422)
+
+
+def test_huge_reference_ids_in_a_create_are_422(api):
+    assert_error(post(api, "/api/v1/tickets", {"title": "x", "team": 2**64}), 422, "team")
+    assert not Ticket.objects.exists()
+
+
+def test_nul_in_query_or_idempotency_key_is_refused(api):
+    assert_error(api.get("/api/v1/tickets", {"q": "a\x00b"}), 400)
+    response = post(api, "/api/v1/tickets", {"title": "x"}, HTTP_IDEMPOTENCY_KEY="a\x00b")
+    assert_error(response, 400, "Idempotency-Key")
+    assert not Ticket.objects.exists()
+
+
+def test_unknown_paths_and_methods_answer_json(api, l1_agent):
+    ticket = make_ticket(l1_agent)
+    assert_error(api.get("/api/v1/nope"), 404)
+    response = api.put(
+        f"/api/v1/tickets/{ticket.number}", data="{}", content_type="application/json"
+    )
+    assert_error(response, 405)
+
+
+def test_links_are_not_shown_to_requesters(requester, l1_agent):
+    mine = make_ticket(requester)
+    other = make_ticket(l1_agent, title="Someone else's")
+    post(api_client_for(l1_agent), f"/api/v1/tickets/{mine.number}/links", {"target": other.number})
+    client = api_client_for(requester)
+    events = client.get(f"/api/v1/tickets/{mine.number}/events").json()
+    assert other.number not in json.dumps(events)
+    assert_error(client.get(f"/api/v1/tickets/{mine.number}/links"), 403)
+
+
+def test_api_timeline_query_count_does_not_grow_with_comments(
+    api, l1_agent, django_assert_max_num_queries
+):
+    from backline.tickets import services
+
+    ticket = make_ticket(l1_agent)
+    services.ticket_comment(actor=l1_agent, ticket=ticket, body="one")
+    url = f"/api/v1/tickets/{ticket.number}/events"
+    api.get(url)  # the token's first use of the minute records its last-used time
+    with django_assert_max_num_queries(10) as few:
+        api.get(url)
+    for i in range(12):
+        services.ticket_comment(actor=l1_agent, ticket=ticket, body=f"c{i}", internal=True)
+    with django_assert_max_num_queries(10) as many:
+        api.get(url)
+    assert len(many.captured_queries) == len(few.captured_queries)
+
+
+def test_api_tickets_without_a_team_follow_set_mode_routing_rules(api, manager, app_support):
+    from backline.tickets.routing import routing_rule_create
+
+    routing_rule_create(actor=manager, name="CRM", team=app_support, mode="set", keywords="crm")
+    routing_rule_create(actor=manager, name="Printers", team=app_support, keywords="printer")
+    routed = post(api, "/api/v1/tickets", {"title": "CRM report crashes"}).json()
+    assert routed["team"]["name"] == "Application Support" and routed["tier"] == 2
+    suggested_only = post(api, "/api/v1/tickets", {"title": "Printer jam"}).json()
+    assert suggested_only["team"] is None

@@ -409,3 +409,25 @@ def test_reopen_clears_the_previous_resolution(l1_agent):
     assert (ticket.resolution_code, ticket.resolution_notes, ticket.cause_code) == ("", "", "")
     resolved = TicketEvent.objects.get(ticket=ticket, data__to="resolved")
     assert resolved.data["resolution_notes"] == "Rebooted"
+
+
+def test_mentions_in_internal_notes_notify_colleagues_not_requesters(l1_agent, l2_agent, requester):
+    from backline.notifications.models import Notification
+
+    ticket = make_ticket(l1_agent, requester=requester)
+    services.ticket_comment(
+        actor=l1_agent, ticket=ticket, body="@lena can you check? @rita", internal=True
+    )
+    services.ticket_comment(actor=l1_agent, ticket=ticket, body="Public: @lena")
+    mention = Notification.objects.get(kind="mention")
+    assert mention.recipient == l2_agent and mention.ticket_number == ticket.number
+
+
+def test_starting_work_on_an_unassigned_ticket_takes_it(l1_agent, l2_agent, app_support):
+    ticket = make_ticket(l1_agent, team=app_support)
+    with pytest.raises(DomainError):
+        services.ticket_transition(actor=l1_agent, ticket=ticket, action="start")
+    ticket = services.ticket_transition(actor=l2_agent, ticket=ticket, action="start")
+    assert ticket.assignee == l2_agent and ticket.status == Status.IN_PROGRESS
+    event = TicketEvent.objects.get(ticket=ticket, kind=EventKind.STATUS_CHANGED)
+    assert event.data["changes"]["assignee"][1]["name"] == "Lena Second"

@@ -314,13 +314,44 @@ def test_ticket_page_query_count_does_not_grow_with_events(
 ):
     ticket = make_ticket(l1_agent, assignee=l2_agent)
     services.ticket_comment(actor=l1_agent, ticket=ticket, body="one")
-    with django_assert_max_num_queries(15) as few:
+    with django_assert_max_num_queries(25) as few:
         web.get(f"/tickets/{ticket.number}/")
     for i in range(30):
         services.ticket_comment(actor=l2_agent, ticket=ticket, body=f"c{i}", internal=i % 2 == 0)
         services.ticket_attach(
             actor=l2_agent, ticket=ticket, upload=SimpleUploadedFile(f"f{i}.log", b"x")
         )
-    with django_assert_max_num_queries(15) as many:
+    with django_assert_max_num_queries(25) as many:
         web.get(f"/tickets/{ticket.number}/")
     assert len(many.captured_queries) == len(few.captured_queries)
+
+
+def test_a_number_search_also_finds_the_number_in_text(web, l1_agent):
+    mentions = make_ticket(l1_agent, title="CRM shows HTTP 502", description="Bad gateway")
+    target = make_ticket(l1_agent, title="Printer")
+    response = web.get("/tickets/", {"queue": "all", "q": str(target.pk)})
+    shown = {t.title for t in response.context["page"].object_list}
+    assert "Printer" in shown
+    response = web.get("/tickets/", {"queue": "all", "q": "502"})
+    assert mentions.title in {t.title for t in response.context["page"].object_list}
+
+
+def test_requesters_cannot_open_the_edit_page(requester):
+    ticket = make_ticket(requester)
+    client = Client()
+    client.force_login(requester)
+    assert client.get(f"/tickets/{ticket.number}/edit/").status_code == 403
+
+
+def test_status_sort_follows_the_life_cycle(web, l1_agent):
+    closed = make_ticket(l1_agent, title="closed")
+    services.ticket_transition(
+        actor=l1_agent,
+        ticket=closed,
+        action="resolve",
+        resolution_code="fixed",
+        resolution_notes="x",
+    )
+    make_ticket(l1_agent, title="new")
+    response = web.get("/tickets/", {"queue": "all", "sort": "status"})
+    assert [t.status for t in response.context["page"].object_list] == ["new", "resolved"]

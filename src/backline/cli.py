@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import os
 import secrets
-import subprocess
 import sys
 
 DEMO_PASSWORD = "backline-demo"  # noqa: S105 - the documented demo password
@@ -68,7 +67,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
         "10",
     ]
     print(f"Backline is serving on http://{args.host}:{port}/", flush=True)
-    return subprocess.call(command)  # noqa: S603 - our own interpreter and fixed arguments
+    # Replace this process, so signals (Ctrl-C, SIGTERM from a supervisor) reach gunicorn itself.
+    os.execv(sys.executable, command)  # noqa: S606 - our own interpreter and fixed arguments
+    return 0
 
 
 def cmd_demo_data(args: argparse.Namespace) -> int:

@@ -3,8 +3,12 @@
 from ninja import NinjaAPI
 
 from backline.accounts.api import router as accounts_router
-from backline.core.api import StaffSessionAuth, TokenAuth, install_error_handlers
+from backline.core.api import StaffSessionAuth, StrictParser, TokenAuth, install_error_handlers
+from backline.escalation.api import router as escalation_router
+from backline.escalation.collab_api import router as collab_router
+from backline.notifications.api import router as notifications_router
 from backline.tickets.api import router as tickets_router
+from backline.tickets.routing_api import router as routing_router
 
 api = NinjaAPI(
     title="Backline API",
@@ -12,7 +16,12 @@ api = NinjaAPI(
     description="The Level 2 support desk. Authenticate with `Authorization: Bearer <token>`.",
     auth=[TokenAuth(), StaffSessionAuth()],
     urls_namespace="api",
+    parser=StrictParser(),
 )
 install_error_handlers(api)
 api.add_router("/", accounts_router)
 api.add_router("/tickets", tickets_router)
+api.add_router("/", escalation_router)
+api.add_router("/", notifications_router)
+api.add_router("/routing-rules", routing_router)
+api.add_router("/", collab_router)

@@ -5,7 +5,11 @@ from backline.config.api import api
 
 urlpatterns = [
     path("", include("backline.tickets.urls")),
+    path("", include("backline.escalation.urls")),
+    path("", include("backline.escalation.collab_urls")),
     path("accounts/", include("backline.accounts.urls")),
+    path("notifications/", include("backline.notifications.urls")),
+    path("settings/routing/", include("backline.tickets.routing_urls")),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
 ]

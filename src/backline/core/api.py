@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+import json
+from typing import Annotated, Any
 
 from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, HttpRequest, HttpResponse
-from ninja import NinjaAPI, Schema
+from ninja import Field, NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.parser import Parser
 from ninja.security import HttpBearer, SessionAuth
 
 from backline.core.errors import DomainError
@@ -23,6 +25,37 @@ _HTTP_CODES = {
     422: "invalid",
     429: "throttled",
 }
+
+
+# A database id: positive and within a signed 64-bit integer, so lookups never overflow.
+Id = Annotated[int, Field(ge=1, le=2**63 - 1)]
+
+
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(v) for v in value)
+    return False
+
+
+class StrictParser(Parser):
+    """JSON bodies must be objects and no text may hold NUL characters (PostgreSQL refuses them)."""
+
+    def parse_body(self, request: HttpRequest) -> dict[str, Any]:
+        data = json.loads(request.body)
+        if not isinstance(data, dict):
+            raise ValueError("The request body must be a JSON object.")
+        if _has_nul(data):
+            raise ValueError("Text must not contain NUL characters.")
+        return data
+
+    def parse_querydict(self, data, list_fields, request):
+        if any("\x00" in v for values in data.lists() for v in values[1]):
+            raise HttpError(400, "Query parameters must not contain NUL characters.")
+        return super().parse_querydict(data, list_fields, request)
 
 
 class FieldError(Schema):
@@ -104,7 +137,7 @@ def install_error_handlers(api: NinjaAPI) -> None:
         message = str(exc)
         field = "body" if exc.status_code == 400 else None
         if message.startswith("Cannot parse request body"):
-            message = "The request body is not valid JSON."
+            message = "The request body must be a JSON object without NUL characters."
         return api.create_response(
             request, error_body(code, message, field), status=exc.status_code
         )

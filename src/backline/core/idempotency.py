@@ -31,8 +31,10 @@ def run_idempotent(
     if not key:
         status, body = create()
         return status, body, False
-    if len(key) > 200:
-        raise BadRequest("Idempotency-Key is longer than 200 characters.", field="Idempotency-Key")
+    if len(key) > 200 or "\x00" in key:
+        raise BadRequest(
+            "Idempotency-Key must be at most 200 characters, without NUL.", field="Idempotency-Key"
+        )
     digest = fingerprint(payload)
     cutoff = timezone.now() - timedelta(hours=settings.BACKLINE_IDEMPOTENCY_TTL_HOURS)
     existing = _find(user, scope, key, cutoff)

@@ -7,6 +7,10 @@ class EscalationConfig(AppConfig):
     verbose_name = "Escalation between tiers"
 
     def ready(self) -> None:
-        from backline.escalation import handlers
+        from backline.escalation import handlers, panels
 
         handlers.connect()
+        panels.register()
+        from backline.escalation import collab_panels
+
+        collab_panels.register()

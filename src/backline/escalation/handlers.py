@@ -2,6 +2,40 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from backline.tickets import signals
+from backline.tickets.choices import EventKind
+
+
+def record_bounce_on_reassignment(sender, ticket, actor, at, changes, via=None, **kwargs: Any):
+    """A plain reassignment back to a team that held the ticket before is a bounce."""
+    if via is not None or "team" not in changes:
+        return
+    from backline.escalation import rules
+    from backline.tickets.models import TicketEvent
+    from backline.tickets.services import event_record
+
+    before, after = changes["team"]
+    if after is None:
+        return
+    events = (
+        TicketEvent.objects.filter(ticket=ticket, kind__in=list(rules.MOVE_KINDS))
+        .order_by("at", "id")
+        .values_list("kind", "at", "data")
+    )
+    hops = rules.trail(events)
+    # The last hop is this very reassignment; a bounce is a return to any earlier holder.
+    if rules.is_bounce_back([h.team_id for h in hops[:-1]], after.get("id")):
+        event_record(
+            ticket=ticket,
+            kind=EventKind.BOUNCED,
+            actor=actor,
+            at=at,
+            data={"cause": "reassigned", "from_team": before, "to_team": after},
+        )
+
 
 def connect() -> None:
     """Connect the receivers (called from EscalationConfig.ready)."""
+    signals.ticket_changed.connect(record_bounce_on_reassignment, dispatch_uid="escalation.bounce")

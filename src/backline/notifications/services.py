@@ -8,7 +8,7 @@ from datetime import datetime
 from django.utils import timezone
 
 from backline.accounts.models import User
-from backline.core.errors import DomainError
+from backline.core.errors import DomainError, NotFound
 from backline.notifications.choices import NotificationKind
 from backline.notifications.models import Notification
 
@@ -47,3 +47,25 @@ def notify(
             )
         )
     return Notification.objects.bulk_create(rows)
+
+
+def notification_mark_read(
+    *, actor: User, notification_id: int, at: datetime | None = None
+) -> Notification:
+    """Mark one of the actor's notifications read; anyone else's is NotFound, not Forbidden."""
+    notification = Notification.objects.filter(pk=notification_id, recipient=actor).first()
+    if notification is None:
+        raise NotFound(f"No notification {notification_id}.", field="notification_id")
+    if notification.read_at is None:
+        # A conditional update: two tabs marking it at once keep the first time.
+        now = at or timezone.now()
+        Notification.objects.filter(pk=notification.pk, read_at__isnull=True).update(read_at=now)
+        notification.refresh_from_db(fields=["read_at"])
+    return notification
+
+
+def notifications_mark_all_read(*, actor: User, at: datetime | None = None) -> int:
+    """Mark every unread notification of the actor read; returns how many changed."""
+    return Notification.objects.filter(recipient=actor, read_at__isnull=True).update(
+        read_at=at or timezone.now()
+    )

@@ -3,6 +3,7 @@ to a ticket goes through the services so that it lands on the timeline."""
 
 from django.contrib import admin
 
+from backline.tickets import services
 from backline.tickets.models import Category, PriorityMatrixEntry
 
 
@@ -22,6 +23,12 @@ class PriorityMatrixAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False  # the nine cells are seeded; only their priority changes
+
+    def save_model(self, request, obj, form, change):
+        # Through the service, so the manager-only rule holds here as everywhere.
+        services.priority_matrix_set(
+            actor=request.user, impact=obj.impact, urgency=obj.urgency, priority=obj.priority
+        )
 
     def has_delete_permission(self, request, obj=None):
         return False

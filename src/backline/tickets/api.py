@@ -16,6 +16,7 @@ from backline.core.idempotency import run_idempotent
 from backline.tickets import queries, services
 from backline.tickets.filters import TicketFilter
 from backline.tickets.models import Category
+from backline.tickets.permissions import require_staff
 from backline.tickets.schemas import (
     AttachmentOut,
     CommentIn,
@@ -184,6 +185,7 @@ def unwatch(request: HttpRequest, number: str):
 @router.get("/{number}/links", response={200: list[LinkOut], **ERRORS})
 def link_list(request: HttpRequest, number: str):
     ticket = queries.ticket_get(request.user, number)
+    require_staff(request.user, "see linked tickets")
     return [{**row, "ticket": row["ticket"].number} for row in queries.ticket_links(ticket)]
 
 

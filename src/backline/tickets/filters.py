@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Literal
 
-from django.db.models import Q, QuerySet
+from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
 from django.http import QueryDict
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from backline.accounts.models import User
+from backline.core.api import Id
 from backline.tickets import rules
-from backline.tickets.choices import OPEN_STATUSES
+from backline.tickets.choices import OPEN_STATUSES, Status
 
 Queue = Literal["mine", "teams", "unassigned", "open", "all"]
 
@@ -31,11 +32,18 @@ SORTS: dict[str, tuple[str, ...]] = {
     "-created": ("-created_at", "-id"),
     "number": ("id",),
     "-number": ("-id",),
-    "status": ("status", "priority", "-id"),
-    "-status": ("-status", "priority", "-id"),
+    "status": ("status_rank", "priority", "-id"),
+    "-status": ("-status_rank", "priority", "-id"),
     "title": ("title", "-id"),
     "-title": ("-title", "-id"),
 }
+# Statuses sort in their life-cycle order, not alphabetically.
+STATUS_RANK = Case(
+    *(When(status=value, then=Value(rank)) for rank, value in enumerate(Status.values)),
+    default=Value(99),
+    output_field=IntegerField(),
+)
+
 SortKey = Literal[
     "priority",
     "-priority",
@@ -69,11 +77,11 @@ class TicketFilter(BaseModel):
         None, description="Statuses; `open` stands for every open status"
     )
     priority: list[int] | None = Field(None, description="Priorities 1–4")
-    team: list[int] | None = Field(None, description="Team ids")
+    team: list[Id] | None = Field(None, description="Team ids")
     tier: list[int] | None = Field(None, description="Tiers 1–3")
     assignee: str | None = Field(None, description="`me`, `none` or a user id")
-    category: list[int] | None = Field(None, description="Category ids")
-    service: list[int] | None = Field(None, description="Service ids")
+    category: list[Id] | None = Field(None, description="Category ids")
+    service: list[Id] | None = Field(None, description="Service ids")
     q: str | None = Field(
         None, max_length=200, description="Text in the title or description, or a number"
     )
@@ -96,7 +104,11 @@ class TicketFilter(BaseModel):
     @field_validator("assignee")
     @classmethod
     def _assignee(cls, value: str | None) -> str | None:
-        if value and value not in ("me", "none") and not value.isdigit():
+        if (
+            value
+            and value not in ("me", "none")
+            and not (value.isdigit() and 0 < int(value) < 2**63)
+        ):
             raise ValueError("assignee must be `me`, `none` or a user id")
         return value or None
 
@@ -142,6 +154,8 @@ class TicketFilter(BaseModel):
             qs = qs.filter(assignee_id=int(self.assignee))
         if self.q and self.q.strip():
             qs = qs.filter(self._text_query(self.q.strip()))
+        if self.sort in ("status", "-status"):
+            qs = qs.annotate(status_rank=STATUS_RANK)
         return qs.order_by(*self.order)
 
     def _apply_queue(self, qs: QuerySet, user: User, team_ids: list[int]) -> QuerySet:
@@ -159,7 +173,10 @@ class TicketFilter(BaseModel):
 
     @staticmethod
     def _text_query(text: str) -> Q:
+        words = Q(title__icontains=text) | Q(description__icontains=text)
         pk = rules.parse_number(text)
-        if pk is not None and (text.upper().startswith(rules.NUMBER_PREFIX) or text.isdigit()):
+        if pk is None or pk >= 2**63:
+            return words
+        if text.upper().startswith(rules.NUMBER_PREFIX):
             return Q(pk=pk)
-        return Q(title__icontains=text) | Q(description__icontains=text)
+        return Q(pk=pk) | words  # "502" finds INC-000502 and tickets that mention HTTP 502

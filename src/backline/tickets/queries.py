@@ -13,7 +13,7 @@ from backline.tickets.choices import OPEN_STATUSES
 from backline.tickets.filters import TicketFilter
 from backline.tickets.models import Attachment, Category, Ticket, TicketEvent, TicketLink
 
-_LIST_RELATED = ("team", "assignee", "requester", "category", "service")
+_LIST_RELATED = ("team", "assignee", "requester", "category", "category__parent", "service")
 _DETAIL_RELATED = (*_LIST_RELATED, "ci")
 
 
@@ -52,7 +52,9 @@ def ticket_get(user: User, number: str) -> Ticket:
 
 def ticket_timeline(user: User, ticket: Ticket) -> list[TicketEvent]:
     """The ticket's events, oldest first; requesters do not see internal ones."""
-    qs = TicketEvent.objects.filter(ticket=ticket).select_related("actor", "comment", "attachment")
+    qs = TicketEvent.objects.filter(ticket=ticket).select_related(
+        "actor", "comment", "comment__author", "attachment"
+    )
     if not user.is_staff_member:
         qs = qs.filter(is_internal=False)
     return list(qs.order_by("at", "id"))

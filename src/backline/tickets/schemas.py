@@ -7,6 +7,7 @@ from ninja import Field, Schema
 from pydantic import field_validator
 
 from backline.accounts.schemas import UserRef
+from backline.core.api import Id
 from backline.tickets.choices import Source
 
 
@@ -80,14 +81,14 @@ def _stripped_title(value: str) -> str:
 class TicketIn(Schema):
     title: str = Field(..., max_length=200)
     description: str = Field("", max_length=100_000)
-    requester: int | None = Field(None, description="User id; defaults to the caller")
-    category: int | None = None
+    requester: Id | None = Field(None, description="User id; defaults to the caller")
+    category: Id | None = None
     impact: int = Field(2, ge=1, le=3, description="1 high, 2 medium, 3 low")
     urgency: int = Field(2, ge=1, le=3, description="1 high, 2 medium, 3 low")
-    team: int | None = None
-    assignee: int | None = None
-    service: int | None = None
-    ci: int | None = None
+    team: Id | None = None
+    assignee: Id | None = None
+    service: Id | None = None
+    ci: Id | None = None
     source: Source = Source.API
 
     _title = field_validator("title")(_stripped_title)
@@ -97,18 +98,28 @@ class TicketPatch(Schema):
     version: int = Field(..., description="The version you read; a stale one gets 409")
     title: str | None = Field(None, max_length=200)
     description: str | None = Field(None, max_length=100_000)
-    category: int | None = None
+    category: Id | None = None
     impact: int | None = Field(None, ge=1, le=3)
     urgency: int | None = Field(None, ge=1, le=3)
-    team: int | None = None
-    assignee: int | None = None
-    service: int | None = None
-    ci: int | None = None
+    team: Id | None = None
+    assignee: Id | None = None
+    service: Id | None = None
+    ci: Id | None = None
 
     @field_validator("title")
     @classmethod
     def _title(cls, value: str | None) -> str | None:
-        return None if value is None else _stripped_title(value)
+        if value is None:
+            raise ValueError("cannot be null")
+        return _stripped_title(value)
+
+    @field_validator("description", "impact", "urgency")
+    @classmethod
+    def _not_null(cls, value: object) -> object:
+        # Only runs when the field is sent; null would erase a value that must exist.
+        if value is None:
+            raise ValueError("cannot be null")
+        return value
 
 
 class TransitionIn(Schema):

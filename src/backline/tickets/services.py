@@ -26,7 +26,8 @@ from backline.core.errors import (
     TooLarge,
     from_validation_error,
 )
-from backline.tickets import rules, signals
+from backline.notifications.mentions import notify_mentions
+from backline.tickets import routing, rules, signals
 from backline.tickets.choices import EventKind, Level, LinkKind, Priority, Source, Status
 from backline.tickets.models import (
     Attachment,
@@ -154,6 +155,16 @@ def ticket_create(
         raise DomainError(f"Unknown source {source!r}.", field="source")
     if assignee is not None and team is None:
         team = assignee.teams.order_by("tier").first()
+    priority = rules.priority_for(impact, urgency, priority_matrix())
+    if team is None and source == Source.API:
+        # Tickets from other tools arrive unrouted; a routing rule in "set" mode routes them.
+        team = routing.team_for_new_ticket(
+            title=title,
+            description=description,
+            category=category,
+            service=service,
+            priority=priority,
+        )
     _check_team_member(team, assignee)
     _check_ci(service, ci)
     now = at or timezone.now()
@@ -164,7 +175,7 @@ def ticket_create(
         category=category,
         impact=impact,
         urgency=urgency,
-        priority=rules.priority_for(impact, urgency, priority_matrix()),
+        priority=priority,
         status=rules.status_after_assignment(Status.NEW, assignee is not None),
         tier=team.tier if team else 1,
         team=team,
@@ -256,6 +267,9 @@ def ticket_update(
     if unknown:
         field = sorted(unknown)[0]
         raise DomainError(f"{field!r} cannot be changed here.", field=field)
+    for name in ("title", "description", "impact", "urgency"):
+        if name in changes and changes[name] is None:
+            raise DomainError(f"{name.capitalize()} cannot be empty.", field=name)
     now = at or timezone.now()
     with transaction.atomic():
         fresh = _lock(ticket, version)
@@ -393,6 +407,7 @@ def ticket_assign(
     at: datetime | None = None,
 ) -> Ticket:
     """Give the ticket to `assignee` (None releases it), keeping or choosing a fitting team."""
+    require_staff(actor, "assign tickets")
     changes: dict[str, Any] = {"assignee": assignee}
     if assignee is not None and (
         ticket.team_id is None or not assignee.memberships.filter(team_id=ticket.team_id).exists()
@@ -456,8 +471,26 @@ def ticket_transition(
             fresh.resolution_code = fresh.resolution_notes = fresh.cause_code = ""
         elif action == "close":
             fresh.closed_at = now
-        elif action == "start" and fresh.first_response_at is None:
-            fresh.first_response_at = now
+        elif action == "start":
+            if fresh.first_response_at is None:
+                fresh.first_response_at = now
+            if fresh.assignee is None:
+                # Whoever starts work on an unassigned ticket owns it from then on.
+                if (
+                    fresh.team is not None
+                    and not actor.memberships.filter(team=fresh.team).exists()
+                ):
+                    raise DomainError(
+                        f"Assign it to someone in {fresh.team.name} before starting work.",
+                        field="action",
+                    )
+                data["changes"] = {"assignee": [None, event_value(actor)]}
+                fresh.assignee = actor
+                if fresh.team is None:
+                    team = actor.teams.order_by("tier", "name").first()
+                    if team is not None:
+                        data["changes"]["team"] = [None, event_value(team)]
+                        fresh.team, fresh.tier = team, team.tier
         if transition.target == Status.PENDING:
             data["pending_reason"] = pending_reason
         if note.strip():
@@ -502,7 +535,7 @@ def ticket_comment(
         comment = Comment.objects.create(
             ticket=ticket, author=actor, body=body, is_internal=internal, created_at=now
         )
-        event_record(
+        event = event_record(
             ticket=ticket,
             kind=EventKind.NOTED if internal else EventKind.REPLIED,
             actor=actor,
@@ -512,6 +545,14 @@ def ticket_comment(
         )
         for upload in files:
             _store_attachment(actor, ticket, upload, internal, comment, now)
+        if internal:
+            notify_mentions(
+                actor=actor,
+                text=body,
+                ticket_number=ticket.number,
+                url=f"{ticket.get_absolute_url()}#event-{event.pk}",
+                title=f"{actor.display_name} mentioned you on {ticket.number}: {ticket.title}",
+            )
         fields: dict[str, Any] = {"updated_at": now}
         if not internal and actor.is_staff_member and actor.pk != ticket.requester_id:
             Ticket.objects.filter(pk=ticket.pk, first_response_at__isnull=True).update(
@@ -619,13 +660,16 @@ def ticket_link(*, actor: User, ticket: Ticket, target: Ticket, kind: str) -> Ti
                 source=ticket, target=target, kind=kind, created_by=actor
             )
             data = {"kind": kind, "target": target.number, "link": link.pk}
-            event_record(ticket=ticket, kind=EventKind.LINKED, actor=actor, at=now, data=data)
+            event_record(
+                ticket=ticket, kind=EventKind.LINKED, actor=actor, at=now, data=data, internal=True
+            )
             event_record(
                 ticket=target,
                 kind=EventKind.LINKED,
                 actor=actor,
                 at=now,
                 data={"kind": kind, "source": ticket.number, "link": link.pk},
+                internal=True,
             )
     except IntegrityError as exc:
         raise DomainError(f"{target.number} is already linked this way.", field="target") from exc
@@ -647,7 +691,9 @@ def ticket_unlink(*, actor: User, ticket: Ticket, link_id: int) -> None:
         data = {"kind": link.kind, "source": link.source.number, "target": link.target.number}
         link.delete()
         for end in (link.source, link.target):
-            event_record(ticket=end, kind=EventKind.UNLINKED, actor=actor, at=now, data=data)
+            event_record(
+                ticket=end, kind=EventKind.UNLINKED, actor=actor, at=now, data=data, internal=True
+            )
 
 
 def ticket_watch(*, actor: User, ticket: Ticket, user: User | None = None) -> TicketWatcher:

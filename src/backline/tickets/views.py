@@ -23,6 +23,7 @@ from backline.tickets.forms import (
     TicketEditForm,
     TransitionForm,
 )
+from backline.tickets.permissions import require_staff
 
 
 @login_required
@@ -158,6 +159,7 @@ def create(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def edit(request: HttpRequest, number: str) -> HttpResponse:
     ticket = queries.ticket_get(request.user, number)
+    require_staff(request.user, "edit tickets")
     initial = {name: getattr(ticket, name) for name in services.EDITABLE_FIELDS}
     initial["version"] = ticket.version
     form = TicketEditForm(request.POST or None, initial=initial)

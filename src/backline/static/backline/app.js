@@ -61,6 +61,31 @@
     window.location = row.dataset.href;
   });
 
+  // Dialogs: content loaded into #modal opens it; [data-close-modal] closes it.
+  document.addEventListener("htmx:afterSwap", function (event) {
+    var modal = document.getElementById("modal");
+    if (modal && event.detail.target === modal && !modal.open && modal.showModal) {
+      modal.showModal();
+      var first = modal.querySelector("select, textarea, input:not([type=hidden])");
+      if (first) first.focus();
+    }
+  });
+  document.addEventListener("click", function (event) {
+    var closer = event.target.closest("[data-close-modal]");
+    var modal = document.getElementById("modal");
+    if (closer && modal && modal.open) {
+      event.preventDefault();
+      modal.close();
+    }
+  });
+
+  // Selects that apply a filter as soon as they change.
+  document.addEventListener("change", function (event) {
+    if (event.target.matches("select[data-autosubmit]") && event.target.form) {
+      event.target.form.requestSubmit();
+    }
+  });
+
   // An HTMX error response (4xx) still carries a page fragment worth showing.
   document.addEventListener("htmx:beforeSwap", function (event) {
     var status = event.detail.xhr.status;
