@@ -48,13 +48,13 @@ def ticket(l1_agent, l2_agent, app_support):
 
 @pytest.fixture
 def resolve_guard():
-    """Connect the resolve guard for the test (the app connects it in handlers.py)."""
-    uid = "test.collaboration.resolve_guard"
-    ticket_transition_requested.connect(
-        collaboration.refuse_resolve_with_open_tasks, dispatch_uid=uid
+    """The resolve guard is connected by the escalation app; this checks it really is."""
+    assert any(
+        getattr(r[1], "__name__", "") == "refuse_resolve_with_open_tasks"
+        or "refuse_resolve_with_open_tasks" in repr(r[1])
+        for r in ticket_transition_requested.receivers
     )
-    yield
-    ticket_transition_requested.disconnect(dispatch_uid=uid)
+    return
 
 
 def open_task(actor, ticket, team, **fields):
@@ -620,3 +620,23 @@ def test_a_refused_update_from_the_team_tasks_page_shows_in_the_list(
     html = response.content.decode()
     assert html.lstrip().startswith('<div id="results">')
     assert "an outcome is required" in html and "Check the firewall" in html
+
+
+def test_resolving_from_the_ticket_page_shows_the_open_tasks(
+    resolve_guard, web, l2_agent, ticket, network
+):
+    task = open_task(l2_agent, ticket, network)
+    response = web.post(
+        f"/tickets/{ticket.number}/transition/",
+        {
+            "action": "resolve",
+            "version": ticket.version,
+            "resolution_code": "fixed",
+            "resolution_notes": "Raised the timeout.",
+        },
+        **HX,
+    )
+    assert response.status_code == 422
+    assert f"{task.number} (Network &amp; Infrastructure) is still open." in (
+        response.content.decode()
+    )

@@ -2468,3 +2468,576 @@ CANCEL = (
     "Requester solved it before we started; nothing to do.",
 )
 AUTO_CLOSE = "Closed automatically: resolved five days ago with no reply from the requester."
+
+# --- escalation: hand-off packages, returns, de-escalation, collaboration tasks ----------------
+# Slots as above, plus {title}, {service}, {ci}, {users} (users affected), {team} (the team
+# written to or about), {right} (the right team after a wrong-team return).
+
+
+@dataclass(frozen=True)
+class Handoff:
+    """How a hand-off package for incidents of one category reads."""
+
+    summary: tuple[str, ...]  # L1's summary; {title} is the ticket's title
+    steps: tuple[str, ...]  # what L1 typically tries for this category
+    at_risk: tuple[str, ...]  # revenue or a deadline at risk
+    hypothesis: tuple[str, ...]  # L1's guess at the cause
+    l2_steps: tuple[str, ...]  # what L2 checked before going to L3
+    reproduction: tuple[str, ...]  # for L3
+    logs: tuple[str, ...]  # log excerpts for L3
+
+
+HANDOFFS = {
+    "access": Handoff(
+        summary=(
+            "{title}. {first} ({dept}, {site}) has been blocked since about {time}; identity "
+            "confirmed by call-back.",
+            "{title}: {first} in {dept} cannot get in since {time}. The usual L1 fixes (unlock, "
+            "reset, new registration) did not help.",
+        ),
+        steps=(
+            "verified the user's identity with a call-back to the number in the directory",
+            "checked the account in the directory: enabled, password not expired",
+            "signed out everywhere and tried a private window and another browser",
+            "compared the groups with a colleague in the same team",
+        ),
+        at_risk=(
+            "{first} cannot do their job in {dept} until this works.",
+            "{dept}'s month-end tasks wait for this access.",
+        ),
+        hypothesis=(
+            "A group or role change that did not reach the application.",
+            "Something on the identity side: the same sign-in works for colleagues.",
+        ),
+        l2_steps=(
+            "checked the sign-in logs of the identity provider for the user",
+            "compared the token claims with a working colleague's",
+            "checked recent changes to the conditional access policies",
+        ),
+        reproduction=(
+            "1. Sign in with the test account svc-test-{site} (same groups as the user).\n"
+            "2. Open the application from the intranet link.\n"
+            "3. The identity provider redirects back to the sign-in page in a loop.",
+        ),
+        logs=(
+            "{time}:02Z idp WARN  AADSTS50058 silent sign-in failed, session not found\n"
+            "{time}:02Z idp WARN  conditional access: policy 'Require compliant device' "
+            "result=failure device=unknown",
+            "{time}:41Z mfa ERROR verification failed method=OATH reason=CodeMismatch "
+            "drift=+94s",
+        ),
+    ),
+    "application": Handoff(
+        summary=(
+            "{title}. {first} ({dept}, {site}) showed it on a screen share; colleagues in "
+            "{dept} see the same.",
+            "{title}: fails the same way for {first} and colleagues in {dept}, in every browser "
+            "and on every PC tried.",
+            "{service}: {title}. Reproducible, not tied to one user or device.",
+        ),
+        steps=(
+            "reproduced it on a screen share with the user",
+            "tried {browser}, Edge and a private window: same",
+            "tried it with my own account from my PC: same, so not the user's device or account",
+            "checked the status page and the change calendar: nothing announced",
+            "cleared the browser cache and signed in again",
+        ),
+        at_risk=(
+            "{dept} cannot finish today's work in {service}; customers are kept waiting.",
+            "Quotes and orders are delayed while {dept} works around it by hand.",
+            "Month-end closing in Finance depends on {service} being usable by tomorrow.",
+        ),
+        hypothesis=(
+            "Server-side: it fails for every user, browser and device we tried.",
+            "Possibly a recent change: it worked yesterday and nothing changed on the clients.",
+        ),
+        l2_steps=(
+            "went through the application server logs around {time}",
+            "checked the recent deployments and configuration changes on {ci}",
+            "reproduced it on the test system with the user's role",
+            "ruled out the database: no blocking sessions, normal load",
+        ),
+        reproduction=(
+            "1. Sign in to {service} with the test user svc-test-{site}.\n"
+            "2. Do what the user did: {title}.\n"
+            "3. The request fails after 30-60 seconds; the log below is from that attempt.",
+            "1. Open {service} on the test system (same release as production).\n"
+            "2. Repeat the user's steps from the description.\n"
+            "3. Same error; the server logs the stack trace below every time.",
+        ),
+        logs=(
+            "{time}:14.223 ERROR [http-nio-8443-exec-17] c.h.web.ErrorHandler - request failed "
+            "after 60012 ms\njava.net.SocketTimeoutException: Read timed out\n"
+            "    at c.h.reports.ReportService.run(ReportService.java:212)",
+            "{time}:51.006 WARN  [pool-3] HikariPool-1 - Connection is not available, request "
+            "timed out after 30000ms.\n{time}:51.007 ERROR [exec-4] c.h.web.ErrorHandler - 500 "
+            "Internal Server Error",
+        ),
+    ),
+    "collaboration": Handoff(
+        summary=(
+            "{title}. Reported by {first} ({dept}, {site}); colleagues in the same office see it "
+            "too.",
+            "{title}: affects {first} and others in {dept} since {time}, in the desktop app and "
+            "the browser.",
+        ),
+        steps=(
+            "checked the provider's status page: no incident for our region",
+            "tried the desktop app and the browser: same",
+            "restarted the app and signed out and in again",
+            "compared with a colleague at home: works there",
+        ),
+        at_risk=(
+            "Customer calls in {dept} drop or cannot be placed.",
+            "External mail from customers and suppliers is not arriving; orders by email wait.",
+        ),
+        hypothesis=(
+            "Looks site-related: people working from home are fine.",
+            "Looks like a mail flow or connector setting rather than the clients.",
+        ),
+        l2_steps=(
+            "checked the tenant's service health and the message trace",
+            "compared the connector and policy settings with last week's export",
+            "ran the network assessment tool from the office",
+        ),
+        reproduction=(
+            "1. Join a test meeting from the {site} office network.\n"
+            "2. Keep it open for 20 minutes.\n"
+            "3. The call freezes and shows 'Reconnecting...' (times in the log below).",
+        ),
+        logs=(
+            "{time}:12Z media WARN  stream=audio jitter=212ms loss=8.4% rtt=340ms "
+            "site={site}\n{time}:12Z media ERROR call dropped reason=MediaTimeout",
+            "{time}:03Z mailgw REJECT from=<orders@partner.example> reason='550 5.7.1 "
+            "SPF fail' action=quarantine",
+        ),
+    ),
+    "database": Handoff(
+        summary=(
+            "{title}. The numbers or jobs that depend on it are wrong or late since {time}.",
+            "{title}: reported by {first} ({dept}); the reports built on it are affected.",
+        ),
+        steps=(
+            "checked the job status page of the data warehouse",
+            "compared today's figures with yesterday's export",
+            "confirmed with the user which reports are affected",
+        ),
+        at_risk=(
+            "Management reporting for the morning meeting is wrong or missing.",
+            "ERP postings in Finance are blocked while this lasts.",
+        ),
+        hypothesis=(
+            "A nightly load did not finish.",
+            "Looks like locking between the batch job and daytime users.",
+        ),
+        l2_steps=(
+            "checked pg_stat_activity and the lock graph on {dbhost}",
+            "went through the ETL job log of the night",
+            "compared the query plan with last week's",
+        ),
+        reproduction=(
+            "1. Run the job step again on the test warehouse with last night's extract.\n"
+            "2. It fails at the same step with the error below.",
+            "1. Run the two statements from the log in two sessions on the test database.\n"
+            "2. The second one waits and then fails with a deadlock.",
+        ),
+        logs=(
+            "{time}:27 UTC [81233] ERROR:  deadlock detected\nDETAIL:  Process 81233 waits "
+            "for ShareLock on transaction 99812; blocked by process 81107.",
+            "{time}:05 etl[erp_orders] ERROR step 4/7 load_fact_orders: duplicate key value "
+            "violates unique constraint \"fact_orders_pkey\"",
+        ),
+    ),
+    "hardware": Handoff(
+        summary=(
+            "{title}. {first} ({dept}, {site}); the device has been checked on site.",
+            "{title}: hardware fault suspected, L1 checks done.",
+        ),
+        steps=(
+            "restarted the device and reseated the cables",
+            "tried another port and another power supply",
+            "checked the device in device management: compliant, last seen today",
+        ),
+        at_risk=("{first} cannot work at the desk until it is replaced.",),
+        hypothesis=("The device itself, since the cables and port are fine.",),
+        l2_steps=("checked the switch port and its error counters",),
+        reproduction=("1. Connect the device to port 14 on the {floor} switch.\n2. It fails.",),
+        logs=("{time}:44 sw-{site} %LINK-3-UPDOWN: Interface Gi1/0/14, changed state to down",),
+    ),
+    "integration": Handoff(
+        summary=(
+            "{title}. Nothing is shown to users; the records pile up since {time}.",
+            "{title}: data stopped flowing at about {time}; the systems on both sides work.",
+        ),
+        steps=(
+            "checked three affected records: the input data is complete",
+            "confirmed both systems work on their own (manual entry works)",
+            "checked the change calendar: nothing for the systems or the interface",
+            "no access to the integration middleware or its logs",
+        ),
+        at_risk=(
+            "Web orders are not picked today and miss the 15:00 carrier collection.",
+            "Invoices and delivery notes are late for B2B customers.",
+            "Partner {partner} does not receive our orders; their deliveries slip.",
+        ),
+        hypothesis=(
+            "The interface itself: both ends work, and the records wait in the queue.",
+            "Possibly credentials or a certificate: it stopped at one moment, with no change.",
+        ),
+        l2_steps=(
+            "went through the integration middleware log since {time}",
+            "checked the credentials and certificates the interface uses",
+            "replayed one message on the test system",
+        ),
+        reproduction=(
+            "1. Put one test order through the shop on the test system.\n"
+            "2. The export job picks it up and fails with the error below.\n"
+            "3. The order stays 'Queued for export'.",
+        ),
+        logs=(
+            "{time}:10Z order-export ERROR POST /api/v2/salesorders -> 401 Unauthorized "
+            "(invalid_token)\n{time}:10Z order-export WARN  retry 5/5 failed, message parked",
+            "{time}:00Z edi-gw ERROR AS2 partner={partner}: TLS handshake failed: certificate "
+            "has expired",
+        ),
+    ),
+    "network": Handoff(
+        summary=(
+            "{title}. Several users at {site} are affected since {time}; other sites are fine.",
+            "{title}: reported by {first} ({dept}, {site}); colleagues nearby see the same.",
+        ),
+        steps=(
+            "ran a speed test from the user's PC and from a second PC at the site",
+            "checked wired and Wi-Fi: both affected",
+            "checked the WAN dashboard: no alarms",
+            "rebooted the user's laptop and renewed the IP address",
+        ),
+        at_risk=(
+            "The {site} office cannot reach ERP and the CRM; orders are taken on paper.",
+            "Warehouse scanners in {site} lose their connection; picking slows down.",
+        ),
+        hypothesis=(
+            "The site's link or edge router: everyone at {site} is affected, home workers are "
+            "not.",
+            "A firewall or VPN change: it started at one moment for many users.",
+        ),
+        l2_steps=(
+            "checked the interface counters and the CPU of the edge router",
+            "compared the firewall rule base with yesterday's backup",
+            "ran a packet capture on the uplink during a drop",
+        ),
+        reproduction=(
+            "1. From a PC in {site}, run a continuous ping to the Hamburg core switch.\n"
+            "2. Within 15 minutes packet loss rises above 5% for 20-60 seconds.",
+        ),
+        logs=(
+            "{time}:32 edge-rtr %QOS-4-DROP: class VOICE exceeded, 1842 packets dropped on "
+            "Gi0/0/1\n{time}:32 edge-rtr %LINEPROTO-5-UPDOWN: Line protocol on Tunnel10 down",
+            "{time}:08 fw-ham-01 deny tcp src 10.40.12.7 dst 185.60.10.20:443 rule 'default-deny'",
+        ),
+    ),
+    "security": Handoff(
+        summary=(
+            "{title}. Reported by {first} ({dept}); the user did not enter any data as far as "
+            "we know.",
+            "{title}: suspicious activity on {first}'s account or device since {time}.",
+        ),
+        steps=(
+            "asked the user not to click anything further and to leave the laptop on",
+            "checked the sign-in history in the directory",
+            "collected the original email as an attachment",
+        ),
+        at_risk=(
+            "A compromised account could send mail to customers in our name.",
+            "Finance data may be exposed if the account is misused.",
+        ),
+        hypothesis=(
+            "Credential phishing: the link leads to a fake sign-in page.",
+            "The account may be compromised: sign-ins from an unknown country.",
+        ),
+        l2_steps=(
+            "revoked the user's sessions and reset the password",
+            "searched the mail gateway for the same sender and link",
+            "isolated the laptop in device management",
+        ),
+        reproduction=(
+            "1. Open the attached message in the sandbox.\n"
+            "2. The link redirects to a sign-in page on a look-alike domain.",
+        ),
+        logs=(
+            "{time}:17Z signin SUCCESS user={first}.x@hartwell-supply.example ip=185.220.101.4 "
+            "country=NL risk=high\n{time}:19Z mailbox rule created 'move to RSS' by same session",
+        ),
+    ),
+    "other": Handoff(
+        summary=("{title}. Reported by {first} ({dept}, {site}).",),
+        steps=("checked the knowledge base", "confirmed the problem with the user"),
+        at_risk=("{first} is blocked on this task.",),
+        hypothesis=("Not clear from the user's side.",),
+        l2_steps=("checked the server side",),
+        reproduction=("1. Repeat the user's steps from the description.",),
+        logs=("{time}:00 ERROR see the attached screenshot",),
+    ),
+}
+
+URGENCY = {
+    1: (
+        "Business stopped: {users} users affected and no workaround. {at_risk}",
+        "Critical: {at_risk} There is no workaround and more users call every few minutes.",
+    ),
+    2: (
+        "Several users blocked with no usable workaround ({users} so far). {at_risk}",
+        "High: {at_risk} The workaround is manual and slow.",
+    ),
+}
+# (low, high) users affected per priority P1..P4
+USERS = ((40, 400), (5, 60), (1, 8), (1, 2))
+
+# Why an escalation is returned, and how often (weights)
+RETURN_REASONS = (
+    ("insufficient_info", 45),
+    ("wrong_team", 25),
+    ("lower_tier", 15),
+    ("duplicate", 5),
+    ("other", 10),
+)
+L3_RETURN_REASONS = (("insufficient_info", 50), ("lower_tier", 25), ("wrong_team", 25))
+TEAM_AREA = {
+    "Application Support": "the applications (CRM, ERP, shop, email) and their servers",
+    "Network & Infrastructure": "the network, identity, VPN, servers and printing",
+    "Database": "the databases and the data warehouse",
+    "Engineering": "code changes to the shop, the integrations and the CRM customisations",
+    "Security": "compromised accounts, phishing and the firewall policy",
+    "DevOps": "the platform, Kubernetes, monitoring and the cloud infrastructure",
+}
+RETURN_GUIDANCE = {
+    "insufficient_info": (
+        "We can't start on this yet: please add the exact error text, when it started and who "
+        "else is affected, then send it back.",
+        "The package has one test on one device. Please check with {first} whether it still "
+        "happens, on which devices and for which colleagues, then escalate again.",
+        "Please add what was already tried and a screenshot of the error; with that we can "
+        "take it.",
+    ),
+    "wrong_team": (
+        "This is for {right}: they look after {area}. Please escalate it to them; the package "
+        "is fine as it is.",
+        "Not ours: {right} owns {area}. Please send it there and mention that we had a look.",
+    ),
+    "lower_tier": (
+        "This is covered by the Service Desk runbook for {service}. Please try the steps with "
+        "{first}; send it back if it still fails afterwards.",
+        "Known issue with a documented workaround in the knowledge base; please apply it with "
+        "the user and resolve. Send it back if the workaround does not help.",
+    ),
+    "duplicate": (
+        "Same problem as the ticket we are already working on for {dept}; please link it there, "
+        "let {first} know and resolve this one as a duplicate.",
+    ),
+    "other": (
+        "Please check with {first} that it still happens after this morning's restart of "
+        "{service}; several similar reports cleared with it. Send it back if it still fails.",
+        "We need {first} online to test and they are out today; please agree a time slot with "
+        "them and escalate again with it.",
+    ),
+}
+L3_RETURN_GUIDANCE = {
+    "insufficient_info": (
+        "The log excerpt is from after the restart and shows nothing; please add the entries "
+        "from the failure and the exact request that fails.",
+        "We can't reproduce it with these steps on staging. Please add the user's role and the "
+        "exact input that fails.",
+    ),
+    "lower_tier": (
+        "This is a configuration setting {team} can change: see the runbook for {service}, "
+        "'timeouts and limits'. Send it back if the setting is already right.",
+    ),
+    "wrong_team": (
+        "This is for {right}: they look after {area}. Please escalate it to them.",
+    ),
+}
+RETURN_FOLLOWUP = {
+    "insufficient_info": (
+        "Called {first} back: {n} colleagues in {dept} have the same problem; error "
+        "'{error_seen}' since {time}. Added to the package and escalating again.",
+        "Collected the missing details with {first}: exact error text, start time {time} and "
+        "the colleagues affected. Escalating again with them.",
+    ),
+    "wrong_team": (
+        "Returned by {team} as the wrong team; escalating to {right} as advised.",
+        "{team} says this is {right}'s area. Sending it there with the same package.",
+    ),
+    "lower_tier": (
+        "Went through the runbook steps with {first}: the problem persists. Escalating again "
+        "with the result.",
+    ),
+    "other": (
+        "Checked with {first}: it still happens. Escalating again.",
+        "Agreed a slot with {first} for tomorrow 09:00-11:00; escalating again with it.",
+    ),
+}
+LOWER_TIER_DONE = "Followed {team}'s guidance from the runbook with {first}. "
+DUPLICATE_FIX = Fix(
+    "duplicate",
+    "unknown",
+    "Duplicate of the ticket {team} is already working on for {dept}; told {first}, who "
+    "will get the update there.",
+)
+L3_RESEND = (
+    "Added the reproduction steps and the log excerpt from {time} to the package. Sending "
+    "back to {team}.",
+    "Runbook setting checked: it is already correct, so this is not configuration. Sending "
+    "back to {team} with the check result.",
+)
+L3_RESEND_TO = ("Returned by {team}: not theirs. Escalating to {right} with the same package.",)
+STEPS_ADDED = (
+    "Details added after the return: {n} colleagues in {dept} affected; error '{error_seen}' "
+    "since {time}.",
+)
+
+DEESCALATE_NOTE = (
+    "Fixed on our side: {note} Please confirm with {first} that everything works and resolve "
+    "the ticket.",
+    "{note} Handing back to the Service Desk to confirm with {first}; resolve when the user "
+    "confirms.",
+)
+DEESCALATE_ASK = (
+    "Hi {first}, {team} has fixed the cause on their side. Could you check that everything "
+    "works for you again and reply here?",
+    "Hi {first}, good news: {team} has put a fix in place. Please try again and let me know "
+    "whether it works now.",
+)
+
+
+@dataclass(frozen=True)
+class TaskTemplate:
+    team: str
+    title: str
+    description: str
+    outcome: str
+
+
+TASKS = {
+    "application": (
+        TaskTemplate(
+            DB,
+            "Check long-running queries and locks on {dbhost}",
+            "Users see timeouts in {service} since {time}. Please look for blocking sessions and "
+            "slow queries on {dbhost} in that window.",
+            "No blocking sessions. Two slow queries from the reporting job; killed them and "
+            "moved the job to 22:00.",
+        ),
+        TaskTemplate(
+            OPS,
+            "Check ingress timeouts and pod restarts for {service}",
+            "Requests to {service} fail after 60 s. Please check the ingress logs and the pods' "
+            "restart counts since {time}.",
+            "Ingress timeout is 60 s as configured; one pod was OOM-killed at {time} and came "
+            "back. Raised its memory limit.",
+        ),
+        TaskTemplate(
+            NI,
+            "Check the load balancer pool for {service}",
+            "One of the app servers may be failing its health checks. Please check the pool "
+            "members and the health-check log.",
+            "crm-app-02 was flapping in the pool; health check fixed, both members up.",
+        ),
+    ),
+    "integration": (
+        TaskTemplate(
+            SEC,
+            "Issue a new API credential for the order integration",
+            "The integration's credential for the ERP API is rejected (401). Please issue a new "
+            "one and store it in the vault.",
+            "New credential issued and stored in the vault; the old one is revoked.",
+        ),
+        TaskTemplate(
+            OPS,
+            "Check the integration pods on k8s-prod",
+            "Messages are parked since {time}. Please check the integration pods, their logs and "
+            "the secrets they mount.",
+            "Pods healthy; the mounted secret was out of date. Rolled the deployment after the "
+            "secret update.",
+        ),
+        TaskTemplate(
+            NI,
+            "Confirm the firewall rule to {partner}'s endpoint",
+            "The connection to {partner} fails at the TLS handshake. Please confirm the rule on "
+            "fw-ham-01 and check for drops.",
+            "Rule present and hit; no drops. The failure is the partner's certificate, not the "
+            "firewall.",
+        ),
+    ),
+    "database": (
+        TaskTemplate(
+            OPS,
+            "Extend the data volume of {dbhost}",
+            "The data volume of {dbhost} is above 90%. Please add 200 GB in the next quiet "
+            "window.",
+            "Volume extended by 200 GB online; 61% used.",
+        ),
+        TaskTemplate(
+            NI,
+            "Check storage network latency for {dbhost}",
+            "Write latency on {dbhost} peaks at {time}. Please check the storage network for "
+            "congestion.",
+            "No congestion; the latency comes from the backup job running at the same time.",
+        ),
+    ),
+    "network": (
+        TaskTemplate(
+            SEC,
+            "Review the firewall policy change on fw-ham-01",
+            "Connections from {site} are denied since {time}, right after last night's policy "
+            "change. Please review the change.",
+            "The change removed an allow rule by mistake; restored it under the emergency "
+            "change process.",
+        ),
+        TaskTemplate(
+            SD,
+            "Arrange site access for the carrier's engineer ({vendor_ref})",
+            "The carrier sends an engineer to {site} for the line fault. Please arrange access "
+            "to the comms room with reception and tell them the case number.",
+            "Access arranged with reception for 10:00; the engineer replaced the line card.",
+        ),
+    ),
+    "collaboration": (
+        TaskTemplate(
+            NI,
+            "Check QoS counters on the {site} edge router",
+            "Calls drop for office users at {site}, home workers are fine. Please check the "
+            "QoS drops on the edge router during the drop times.",
+            "Voice class drops at peak times; bandwidth allocation corrected on the edge router.",
+        ),
+        TaskTemplate(
+            SEC,
+            "Check the mail gateway quarantine for {mailbox}",
+            "Mail to {mailbox} from customers is missing since {time}. Please check whether the "
+            "gateway quarantines it.",
+            "Quarantined by the new SPF rule; released the messages and added an exception.",
+        ),
+    ),
+    "security": (
+        TaskTemplate(
+            SEC,
+            "Review the sign-in activity of {first}'s account",
+            "Suspicious sign-ins reported. Sessions are revoked and the password reset; please "
+            "review the activity and the mailbox rules.",
+            "One sign-in from an anonymising proxy; a forwarding rule was created and is "
+            "removed. No data sent out.",
+        ),
+    ),
+    "access": (
+        TaskTemplate(
+            SEC,
+            "Review the risk events for {first}'s account",
+            "Sign-ins are blocked as risky since {time}. Please review the risk events before we "
+            "unblock.",
+            "False positive from the new phone's first sign-in; risk dismissed.",
+        ),
+    ),
+}
+TASK_DONE_NOTE = (
+    "{number} done by {team}: {outcome}",
+    "{team} finished {number}: {outcome}",
+)

@@ -58,6 +58,8 @@ class ReturnForm(forms.Form):
 
 
 class DeescalateForm(forms.Form):
+    prefix = "down"  # it shares the ticket page with the escalate dialog; ids must not collide
+
     to_team = TeamChoiceField(queryset=None, label="Hand down to", empty_label="— choose —")
     note = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 2}),

@@ -38,4 +38,9 @@ def record_bounce_on_reassignment(sender, ticket, actor, at, changes, via=None, 
 
 def connect() -> None:
     """Connect the receivers (called from EscalationConfig.ready)."""
+    from backline.escalation.collaboration import refuse_resolve_with_open_tasks
+
     signals.ticket_changed.connect(record_bounce_on_reassignment, dispatch_uid="escalation.bounce")
+    signals.ticket_transition_requested.connect(
+        refuse_resolve_with_open_tasks, dispatch_uid="escalation.open_tasks"
+    )

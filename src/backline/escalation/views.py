@@ -80,7 +80,9 @@ def escalate(request: HttpRequest, number: str) -> HttpResponse:
         if suggested is not None:
             initial["to_team"] = suggested
         form = EscalateForm(initial=initial, **form_kwargs)
-    requirements = {team.pk: services.handoff_required(team) for team in teams}
+    requirements = {
+        team.pk: [PackagePart(p).label for p in services.handoff_required(team)] for team in teams
+    }
     context = {
         "ticket": ticket,
         "form": form,

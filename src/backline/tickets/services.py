@@ -243,6 +243,11 @@ _NON_VERSIONED = [
     EventKind.UNLINKED,
     EventKind.WATCHED,
     EventKind.UNWATCHED,
+    EventKind.BOUNCED,
+    EventKind.TASK_CREATED,
+    EventKind.TASK_UPDATED,
+    EventKind.ALERTED,
+    EventKind.MAJOR_INCIDENT,
 ]
 
 

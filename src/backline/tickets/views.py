@@ -222,7 +222,8 @@ def transition(request: HttpRequest, number: str) -> HttpResponse:
             transition_form=form,
             open_action=request.POST.get("action"),
         )
-    data = form.cleaned_data
+    data = dict(form.cleaned_data)
+    action = data["action"]  # read now: add_domain_error may drop fields from cleaned_data
     try:
         fresh = services.ticket_transition(actor=request.user, ticket=ticket, **data)
     except Conflict as exc:
@@ -230,7 +231,7 @@ def transition(request: HttpRequest, number: str) -> HttpResponse:
     except DomainError as exc:
         add_domain_error(form, exc)
         return _render_ticket(
-            request, number, status=exc.status, transition_form=form, open_action=data["action"]
+            request, number, status=exc.status, transition_form=form, open_action=action
         )
     return _after_action(
         request, number, f"{fresh.number} is now {fresh.get_status_display().lower()}."

@@ -71,3 +71,16 @@ def status_label(value: str) -> str:
 @register.filter
 def choice_label(value: str, field: str) -> str:
     return show_value(value, field)
+
+
+@register.filter
+def escalation_reason(value: str) -> str:
+    """A return reason's label (the escalation app's choices, kept as plain strings in events)."""
+    labels = {
+        "insufficient_info": "insufficient information",
+        "wrong_team": "wrong team",
+        "lower_tier": "solvable at lower tier",
+        "duplicate": "duplicate",
+        "other": "other",
+    }
+    return labels.get(value, value)
