@@ -2349,22 +2349,6 @@ ANSWER = (
     "Yes, still the same after a restart.",
     "Only me as far as I know. It worked fine yesterday.",
 )
-HANDOFF = (
-    "Escalating to {team}.\nSummary: {title}.\nChecked so far: {checks}.\nImpact: {impact}",
-    "Handing over to {team}: {title}.\nSteps taken: {checks}.\nImpact: {impact}\nRequester is "
-    "available today until 17:00.",
-)
-IMPACT = {
-    1: "business stopped for a whole site or department, no workaround.",
-    2: "several users blocked, no workaround.",
-    3: "a few users affected, slow workaround possible.",
-    4: "single user, can work around it for now.",
-}
-GENERIC_CHECKS = (
-    "restarted the application",
-    "checked the service status page",
-    "confirmed the problem on a screen share",
-)
 PICKUP = (
     "Picked up. {finding}",
     "Looking at this now. First finding: {finding}",
@@ -2381,45 +2365,10 @@ L2_HELLO = (
     "soon as I know more.",
 )
 WHEN = {1: "the top of the hour", 2: "lunchtime", 3: "the end of the day", 4: "tomorrow"}
-TO_L3 = (
-    "Escalating to {team}: {finding} This needs a fix on their side.\nEvidence: {evidence}",
-    "Needs {team}. {finding}\nEvidence: {evidence}\nReproduction steps are in the description.",
-)
-EVIDENCE = (
-    "the error appears in the application log on every attempt since {time}",
-    "reproduced on the test system with the user's role",
-    "timeline of failures attached to the description; matches the start of the problem",
-    "the same request works from the application server itself",
-)
 L3_PICKUP = (
     "Reproduced on staging. Looking at the change history of the component.",
     "Confirmed. The fix needs a configuration change, raising it for the next change window.",
     "Taken. Checked the logs from the evidence, same error here.",
-)
-RETURNS = (
-    "Returning to the Service Desk: the hand-off has no error message, time or list of affected "
-    "users. Please collect these and send it back.",
-    "Returning: the hand-off has only one test on one device. Please check with the requester "
-    "whether it still happens today and on which devices, then send it back.",
-    "Returning: the ticket says many users are affected but I can only find one. Please "
-    "confirm with the requester who else is affected.",
-)
-RETURN_ANSWER = (
-    "Called {first} back: {n} colleagues in {dept} have the same problem, errors at {time} and "
-    "later. Sending back to {team}.",
-    "Knowledge-base steps done with the user, problem persists. Sending back to {team} with "
-    "the error text added.",
-)
-L3_RETURNS = (
-    "Returning to {team}: no reproduction steps or log excerpt in the hand-off. Please add "
-    "them and send it back.",
-    "Returning to {team}: this is a configuration setting you can change yourselves; see the "
-    "runbook for the service.",
-)
-L3_RESEND = (
-    "Added the reproduction steps and the log excerpt from {time}. Sending back to {team}.",
-    "Runbook setting checked: it is already correct, so this is not configuration. Sending "
-    "back to {team} with the check result.",
 )
 VENDOR = (
     "Opened a case with the vendor (reference {vendor_ref}); waiting for their answer.",
@@ -2883,13 +2832,17 @@ DUPLICATE_FIX = Fix(
     "Duplicate of the ticket {team} is already working on for {dept}; told {first}, who "
     "will get the update there.",
 )
-L3_RESEND = (
-    "Added the reproduction steps and the log excerpt from {time} to the package. Sending "
-    "back to {team}.",
-    "Runbook setting checked: it is already correct, so this is not configuration. Sending "
-    "back to {team} with the check result.",
-)
-L3_RESEND_TO = ("Returned by {team}: not theirs. Escalating to {right} with the same package.",)
+L3_RESEND = {
+    "insufficient_info": (
+        "Added the reproduction steps with the user's role and the log excerpt from {time} to "
+        "the package. Escalating again to {right}.",
+    ),
+    "lower_tier": (
+        "Runbook setting checked: it is already correct, so this is not configuration. "
+        "Escalating again to {right} with the check result.",
+    ),
+    "wrong_team": ("Returned by {team}: not theirs. Escalating to {right} with the same package.",),
+}
 STEPS_ADDED = (
     "Details added after the return: {n} colleagues in {dept} affected; error '{error_seen}' "
     "since {time}.",
@@ -2940,7 +2893,8 @@ TASKS = {
             "Check the load balancer pool for {service}",
             "One of the app servers may be failing its health checks. Please check the pool "
             "members and the health-check log.",
-            "crm-app-02 was flapping in the pool; health check fixed, both members up.",
+            "One app server was flapping in the pool; fixed its health check, both members "
+            "up.",
         ),
     ),
     "integration": (
