@@ -20,6 +20,8 @@ from zoneinfo import ZoneInfo
 from backline.accounts.models import Team, User
 from backline.cmdb.models import ConfigurationItem, Service
 from backline.demo import text as T
+from backline.escalation.choices import EscalationState, TaskStatus
+from backline.escalation.models import Escalation, Task
 from backline.tickets import rules
 from backline.tickets.choices import EventKind, PendingReason, Source, Status
 from backline.tickets.models import Category, Comment, Ticket, TicketEvent
@@ -57,8 +59,27 @@ _DELAYS = {
     "wait": ((60, 300), (120, 1200), (600, 3000), (900, 4500)),
     "short": ((1, 5), (1, 10), (2, 15), (2, 20)),
     "comeback": ((60, 600), (120, 1200), (300, 2400), (300, 3000)),
+    "accept": ((2, 15), (5, 45), (10, 240), (20, 480)),  # an L2 inbox to acceptance or return
+    "task": ((30, 120), (60, 300), (120, 900), (240, 1500)),  # another team's collaboration task
 }
-_VERSIONED = {EventKind.ASSIGNED, EventKind.UPDATED, EventKind.STATUS_CHANGED}
+# Events whose write saves the ticket and so bumps its version (tickets.services, ticket_route).
+_VERSIONED = {
+    EventKind.ASSIGNED,
+    EventKind.UPDATED,
+    EventKind.STATUS_CHANGED,
+    EventKind.ESCALATED,
+    EventKind.RETURNED,
+    EventKind.DEESCALATED,
+}
+_INTERNAL = {EventKind.NOTED, EventKind.TASK_CREATED, EventKind.TASK_UPDATED}
+_RETURN_SHARE = 0.09  # L1 -> L2 escalations the receiving team returns
+_L3_RETURN_SHARE = 0.1  # L2 -> L3 escalations returned
+_DISPATCH_SHARE = 0.2  # the team lead accepts and hands the ticket to an engineer
+_TASK_SHARE = 0.09  # L2 tickets that need a collaboration task from another team
+_DEESCALATE_SHARE = 0.08  # L2 fixes, then hands down for L1 to confirm with the requester
+# Minutes before the anchor within which an escalation may still wait in the inbox, P1..P4.
+_INBOX_WINDOW = (45, 150, 1200, 2400)
+_TASK_DUE_HOURS = (2, 4, 24, 72)
 _GENERIC_L1_FIX = T.Fix(
     "no_fault",
     "unknown",
@@ -149,10 +170,13 @@ class Clock:
         if last > limit and last > first:
             scale = max((limit - first) / (last - first), 0.0)
             out = [first + (t - first) * scale for t in out]
+        out = [t.replace(microsecond=0) for t in out]
         for i in range(1, len(out)):  # never out of order, whatever DST or squeezing did
-            if out[i] <= out[i - 1]:
+            if steps[i].delay == 0:  # written in the same transaction as the step before
+                out[i] = out[i - 1]
+            elif out[i] <= out[i - 1]:
                 out[i] = out[i - 1] + timedelta(seconds=1)
-        return [t.replace(microsecond=0) for t in out]
+        return out
 
 
 # --- one ticket's life ------------------------------------------------------------------------
@@ -172,6 +196,38 @@ class _Stop(Exception):
     """The ticket's life ends here: it is still open at the anchor."""
 
 
+def bumps_version(kind: str, data: dict) -> bool:
+    """Whether the service that writes this event saves the ticket (and so bumps its version).
+
+    Acceptance saves the ticket only when the accepting engineer takes it (through ticket_route,
+    whose data then carries the assignee change).
+    """
+    return kind in _VERSIONED or (kind == EventKind.ACCEPTED and "changes" in data)
+
+
+@dataclass(slots=True)
+class _Escalation:
+    """An escalation made in a life: its row and the event data that must carry its id."""
+
+    row: Escalation
+    created: int  # step index of ESCALATED
+    decided: int | None = None  # step index of ACCEPTED or RETURNED
+    refs: list[dict] = field(default_factory=list)
+    accepted: dict | None = None  # the ACCEPTED event's data, for waited_seconds
+
+
+@dataclass(slots=True)
+class _Task:
+    """A collaboration task opened in a life: its row and the event data naming it."""
+
+    row: Task
+    created: int  # step index of TASK_CREATED
+    due_hours: int
+    updates: list[int] = field(default_factory=list)
+    done: int | None = None
+    refs: list[dict] = field(default_factory=list)
+
+
 class Life:
     """A history ticket lived through in memory with the services' rules and event shapes."""
 
@@ -188,6 +244,8 @@ class Life:
         self.closed: int | None = None
         self.comments: list[Comment] = []
         self.events: list[TicketEvent] = []
+        self.escalations: list[_Escalation] = []
+        self.tasks: list[_Task] = []
 
     def _step(
         self,
@@ -274,6 +332,165 @@ class Life:
         t.impact, t.urgency, t.priority = impact, urgency, priority
         self._step(delay, EventKind.UPDATED, actor, {"changes": changes})
 
+    def _route(
+        self,
+        delay: float,
+        actor: User,
+        kind: str,
+        team: Team,
+        assignee: User | None,
+        extra: dict,
+    ) -> dict:
+        """ticket_route: one event of `kind` with the moves, the tiers and any status reset."""
+        before = {"team": self.team, "assignee": self.assignee}
+        after = {"team": team, "assignee": assignee}
+        old_status, old_tier = self.status, self.ticket.tier
+        self.team, self.assignee, self.ticket.tier = team, assignee, team.tier
+        changes = {
+            k: [event_value(v), event_value(after[k])]
+            for k, v in before.items()
+            if event_value(v) != event_value(after[k])
+        }
+        self.status = rules.status_after_assignment(
+            self.status, assignee is not None, team_changed="team" in changes
+        )
+        data: dict = {"changes": changes, "tier": team.tier, "from_tier": old_tier, **extra}
+        if self.status != old_status:
+            data["status"] = [old_status, self.status]
+        self._step(delay, kind, actor, data)
+        return data
+
+    def escalate(self, delay: float, actor: User, team: Team, package: dict) -> _Escalation:
+        """escalation_create: a pending Escalation row and ESCALATED through ticket_route."""
+        t = self.ticket
+        row = Escalation(
+            ticket=t,
+            from_team=self.team,
+            to_team=team,
+            from_tier=t.tier,
+            to_tier=team.tier,
+            state=EscalationState.PENDING,
+            created_by=actor,
+            previous_assignee=self.assignee,
+            **package,
+        )
+        extra = {
+            "escalation": None,  # its id, once the row is inserted
+            "from_team": event_value(self.team),
+            "to_team": event_value(team),
+            "summary": row.summary[:300],
+        }
+        data = self._route(delay, actor, EventKind.ESCALATED, team, None, extra)
+        esc = _Escalation(row, len(self.steps) - 1, refs=[data])
+        self.escalations.append(esc)
+        return esc
+
+    def accept(self, delay: float, actor: User, esc: _Escalation, *, assign: bool) -> None:
+        """escalation_accept(assign_to_self=assign)."""
+        row = esc.row
+        row.state, row.decided_by = EscalationState.ACCEPTED, actor
+        data = {"escalation": None, "team": event_value(row.to_team), "waited_seconds": 0}
+        if assign:
+            data = self._route(delay, actor, EventKind.ACCEPTED, row.to_team, actor, data)
+        else:
+            self._step(delay, EventKind.ACCEPTED, actor, data)
+        esc.decided, esc.accepted = len(self.steps) - 1, data
+        esc.refs.append(data)
+
+    def give_back(
+        self, delay: float, actor: User, esc: _Escalation, reason: str, guidance: str
+    ) -> None:
+        """escalation_return: back to the sending team and its previous assignee; a bounce."""
+        row = esc.row
+        back, previous = row.from_team, row.previous_assignee
+        assignee = (
+            previous if previous is not None and back.pk in self.team_ids[previous.pk] else None
+        )
+        row.state, row.decided_by = EscalationState.RETURNED, actor
+        row.return_reason, row.guidance = reason, guidance
+        moves = {
+            "escalation": None,
+            "reason": reason,
+            "from_team": event_value(row.to_team),
+            "to_team": event_value(back),
+        }
+        data = self._route(
+            delay, actor, EventKind.RETURNED, back, assignee, {**moves, "guidance": guidance}
+        )
+        esc.decided = len(self.steps) - 1
+        bounce = {**moves, "cause": "returned"}
+        self._step(0, EventKind.BOUNCED, actor, bounce)
+        esc.refs += [data, bounce]
+
+    def hand_down(self, delay: float, actor: User, team: Team, note: str) -> None:
+        """ticket_deescalate: down a tier to the whole team; not a bounce."""
+        extra = {"note": note, "from_team": event_value(self.team), "to_team": event_value(team)}
+        self._route(delay, actor, EventKind.DEESCALATED, team, None, extra)
+
+    def task_open(
+        self,
+        delay: float,
+        actor: User,
+        team: Team,
+        *,
+        title: str,
+        description: str,
+        assignee: User | None,
+        required: bool,
+        due_hours: int,
+    ) -> _Task:
+        """task_create: a Task row and TASK_CREATED (internal; the ticket keeps its version)."""
+        row = Task(
+            ticket=self.ticket,
+            team=team,
+            assignee=assignee,
+            title=title[:200],
+            description=description,
+            status=TaskStatus.OPEN,
+            required=required,
+            created_by=actor,
+        )
+        data = {
+            "task": None,  # its id and number, once the row is inserted
+            "number": None,
+            "team": event_value(team),
+            "title": row.title,
+            "required": required,
+            "due_at": None,  # set with the times
+            "assignee": event_value(assignee),
+        }
+        self._step(delay, EventKind.TASK_CREATED, actor, data)
+        task = _Task(row, len(self.steps) - 1, due_hours, refs=[data])
+        self.tasks.append(task)
+        return task
+
+    def task_update(
+        self,
+        delay: float,
+        actor: User,
+        task: _Task,
+        *,
+        status: str,
+        assignee: User | None = None,
+        outcome: str = "",
+    ) -> None:
+        """task_update: the changed fields (status, assignee, outcome) as before and after."""
+        row = task.row
+        changes: dict = {"status": [row.status, status]}
+        if assignee is not None and assignee != row.assignee:
+            changes["assignee"] = [event_value(row.assignee), event_value(assignee)]
+            row.assignee = assignee
+        if outcome:
+            changes["outcome"] = [row.outcome, outcome]
+            row.outcome = outcome
+        row.status = status
+        data = {"task": None, "number": None, "changes": changes}
+        self._step(delay, EventKind.TASK_UPDATED, actor, data)
+        task.updates.append(len(self.steps) - 1)
+        task.refs.append(data)
+        if status in (TaskStatus.DONE, TaskStatus.CANCELLED):
+            task.done = len(self.steps) - 1
+
     def transition(
         self,
         delay: float,
@@ -348,10 +565,26 @@ class Life:
         done = self.status in (Status.RESOLVED, Status.CLOSED)
         t.resolved_at = times[self.resolved] if done and self.resolved is not None else None
         t.closed_at = times[self.closed] if self.closed is not None else None
-        t.version = 1 + sum(1 for s in self.steps if s.kind in _VERSIONED)
+        t.version = 1 + sum(bumps_version(s.kind, s.data) for s in self.steps)
+        for esc in self.escalations:
+            esc.row.created_at = times[esc.created]
+            if esc.decided is not None:
+                esc.row.decided_at = times[esc.decided]
+            if esc.accepted is not None:
+                waited = times[esc.decided] - times[esc.created]
+                esc.accepted["waited_seconds"] = int(waited.total_seconds())
+        for task in self.tasks:
+            row = task.row
+            row.created_at = times[task.created]
+            due = row.created_at + timedelta(hours=task.due_hours)
+            row.due_at = due.replace(minute=0, second=0) + timedelta(hours=1)  # a round hour
+            task.refs[0]["due_at"] = row.due_at.isoformat()
+            row.updated_at = times[task.updates[-1]] if task.updates else row.created_at
+            row.completed_at = times[task.done] if task.done is not None else None
+            row.version = 1 + len(task.updates)
         for step, at in zip(self.steps, times, strict=True):
             comment = None
-            internal = step.kind == EventKind.NOTED
+            internal = step.kind in _INTERNAL
             if step.body:
                 comment = Comment(
                     ticket=t, author=step.actor, body=step.body, is_internal=internal, created_at=at
@@ -368,6 +601,15 @@ class Life:
                     comment=comment,
                 )
             )
+
+    def bind_ids(self) -> None:
+        """Put the ids of the inserted escalations and tasks into the events that name them."""
+        for esc in self.escalations:
+            for data in esc.refs:
+                data["escalation"] = esc.row.pk
+        for task in self.tasks:
+            for data in task.refs:
+                data["task"], data["number"] = task.row.pk, task.row.number
 
 
 # --- six months of history --------------------------------------------------------------------
@@ -600,7 +842,9 @@ class History:
             return
         if plan.escalate:
             worker = self._escalate(life, plan, worker)
-        if plan.l3:
+        if t.tier == 2 and rng.random() < _TASK_SHARE:
+            self._task(life, plan, worker)
+        if plan.l3 and t.tier == 2:
             worker = self._to_l3(life, plan, worker)
         self._resolve(life, plan, worker)
 
@@ -635,99 +879,225 @@ class History:
             )
             life.transition(self._delay("short", p), agent, "resume")
 
-    def _handoff(self, plan: _Plan, team: Team, title: str) -> str:
-        checks = list(plan.incident.checks) or [self.rng.choice(T.GENERIC_CHECKS)]
-        return self._fill(
-            self.rng.choice(T.HANDOFF),
+    # -- escalation
+
+    def _words(self, life: Life, plan: _Plan, **extra: str) -> dict[str, str]:
+        """Slots for the escalation phrases: the ticket's own words on top of the plan's."""
+        t = life.ticket
+        service = t.service.name if t.service else "the application"
+        return {
+            "title": t.title,
+            "service": service,
+            "ci": t.ci.name if t.ci else service,
+            "users": str(plan.users),
+            **extra,
+        }
+
+    def _business(self, life: Life, plan: _Plan) -> dict:
+        """Users affected, services and what is at risk, decided once per ticket."""
+        if plan.business is None:
+            rng, p, t = self.rng, plan.priority, life.ticket
+            plan.users = rng.randint(*T.USERS[p - 1])
+            words = self._words(life, plan)
+            h = _handoff_words(t)
+            at_risk = ""
+            if p <= 2 or (p == 3 and rng.random() < 0.5):
+                at_risk = self._fill(rng.choice(h.at_risk), plan, **words)
+            plan.business = {
+                "impact_users": plan.users,
+                "impact_services": t.service.name if t.service else "",
+                "impact_at_risk": at_risk,
+            }
+        return plan.business
+
+    def _urgency(self, life: Life, plan: _Plan) -> str:
+        if plan.priority > 2:
+            return ""
+        words = self._words(life, plan, at_risk=self._business(life, plan)["impact_at_risk"])
+        return self._fill(self.rng.choice(T.URGENCY[plan.priority]), plan, **words)
+
+    def _package(self, life: Life, plan: _Plan, *, thin: bool = False, added: str = "") -> dict:
+        """What a Service Desk analyst writes when escalating to L2 (every default part filled).
+
+        A thin package is what gets returned for insufficient information: the title as the
+        summary and a single check; `added` is what the analyst collected after a return.
+        """
+        rng, t = self.rng, life.ticket
+        h = _handoff_words(t)
+        words = self._words(life, plan)
+        business = self._business(life, plan)
+        if thin:
+            checks = [rng.choice(h.steps)]
+            return {
+                "summary": t.title,
+                "impact_users": 1,
+                "steps_taken": self._fill(f"- {checks[0]}", plan, **words),
+            }
+        checks = list(plan.incident.checks) + rng.sample(h.steps, min(2, len(h.steps)))
+        steps = "\n".join(f"- {self._fill(c, plan, **words)}" for c in checks)
+        if added:
+            steps += f"\n{added}"
+        return {
+            "summary": self._fill(rng.choice(h.summary), plan, **words),
+            **business,
+            "steps_taken": steps,
+            "hypothesis": (
+                self._fill(rng.choice(h.hypothesis), plan, **words) if rng.random() < 0.35 else ""
+            ),
+            "urgency_justification": self._urgency(life, plan),
+        }
+
+    def _l3_package(self, life: Life, plan: _Plan, engineer: User, *, thin: bool = False) -> dict:
+        """What an L2 engineer writes when escalating to L3: reproduction steps and evidence."""
+        rng, t = self.rng, life.ticket
+        h = _handoff_words(t)
+        words = self._words(life, plan)
+        finding = self._fill(
+            plan.fix.finding or "Reproducible; configuration and data look right on our side.",
             plan,
-            team=team.name,
-            title=title,
-            checks="; ".join(checks),
-            impact=T.IMPACT[plan.priority].format_map(plan.slots),
         )
+        sent = [e.row for e in life.escalations if e.row.to_tier == 2]
+        l1_steps = sent[-1].steps_taken if sent else ""
+        l2_steps = "\n".join(
+            f"- {self._fill(c, plan, **words)}"
+            for c in rng.sample(h.l2_steps, min(2, len(h.l2_steps)))
+        )
+        steps = f"{l1_steps}\n\n{engineer.first_name} ({life.team.name}):\n{l2_steps}".strip()
+        reproduction = (
+            "1. Repeat the user's steps from the description."
+            if thin
+            else self._fill(rng.choice(h.reproduction), plan, **words)
+        )
+        return {
+            "summary": f"{t.title}. {finding}",
+            **self._business(life, plan),
+            "steps_taken": steps,
+            "reproduction_steps": reproduction,
+            "hypothesis": finding if rng.random() < 0.7 else "",
+            "urgency_justification": self._urgency(life, plan),
+            "log_excerpts": self._fill(rng.choice(h.logs), plan, **words),
+        }
+
+    def _inbox(self, life: Life, plan: _Plan) -> None:
+        """An escalation made shortly before the anchor may still wait in the team's inbox."""
+        if plan.outcome != "open" or plan.open_status == Status.PENDING:
+            return
+        if plan.age - life.estimate() < _INBOX_WINDOW[plan.priority - 1]:
+            if self.rng.random() < 0.7:
+                raise _Stop
+
+    def _lead(self, team: Team) -> User:
+        return next(u for u, lead in self.org.members[team.name] if lead)
+
+    def _accept(
+        self, life: Life, plan: _Plan, esc: _Escalation, wait: str, avoid: User | None = None
+    ) -> User:
+        """The receiving team accepts: an engineer takes it, or the lead accepts and hands it
+        to an engineer; then the engineer starts."""
+        rng, p = self.rng, plan.priority
+        team = esc.row.to_team
+        if rng.random() < _DISPATCH_SHARE:
+            lead = self._lead(team)
+            life.accept(self._delay(wait, p), lead, esc, assign=False)
+            engineer = self._pick(team, avoid=avoid if avoid is not None else lead)
+            life.take(self._delay("short", p), lead, engineer)
+        else:
+            engineer = self._pick(team, avoid=avoid)
+            life.accept(self._delay(wait, p), engineer, esc, assign=True)
+        life.transition(self._delay("short", p), engineer, "start")
+        return engineer
+
+    def _return_reason(self, weighted: tuple[tuple[str, int], ...]) -> str:
+        reasons, weights = zip(*weighted, strict=True)
+        return self.rng.choices(reasons, weights)[0]
+
+    def _other_team(self, right: Team, names: tuple[str, ...]) -> Team:
+        return self.org.teams[self.rng.choice([n for n in names if n != right.name])]
 
     def _escalate(self, life: Life, plan: _Plan, agent: User) -> User:
+        """L1 escalates to the L2 team; sometimes it comes back first (a bounce)."""
         rng, p = self.rng, plan.priority
-        desk, l2 = self.org.teams[T.SD], self.org.teams[plan.incident.l2]
-        life.comment(
-            self._delay("l1_work", p),
-            agent,
-            self._handoff(plan, l2, life.ticket.title),
-            internal=True,
-        )
-        life.route(self._delay("short", p), agent, l2)
-        self._stop_if(plan, 0.35)
-        engineer = self._pick(l2)
-        life.take(self._delay("pickup", p), engineer, engineer)
-        if rng.random() < 0.08:  # a bounce: returned to the desk, then sent up again
-            life.comment(self._delay("short", p), engineer, rng.choice(T.RETURNS), internal=True)
-            life.route(self._delay("short", p), engineer, desk)
-            agent = self._pick(desk)
-            life.take(self._delay("pickup", p), agent, agent)
-            life.comment(
-                self._delay("l1_work", p),
-                agent,
-                self._fill(rng.choice(T.RETURN_ANSWER), plan, team=l2.name),
-                internal=True,
+        right = self.org.teams[plan.incident.l2]
+        reason = self._return_reason(T.RETURN_REASONS) if rng.random() < _RETURN_SHARE else ""
+        target = self._other_team(right, (T.AS, T.NI, T.DB)) if reason == "wrong_team" else right
+        package = self._package(life, plan, thin=reason == "insufficient_info")
+        esc = life.escalate(self._delay("l1_work", p), agent, target, package)
+        self._inbox(life, plan)
+        if reason:
+            words = self._words(
+                life, plan, team=target.name, right=right.name, area=T.TEAM_AREA[right.name]
             )
-            life.route(self._delay("short", p), agent, l2)
-            engineer = self._pick(l2)
-            life.take(self._delay("pickup", p), engineer, engineer)
+            guidance = self._fill(rng.choice(T.RETURN_GUIDANCE[reason]), plan, **words)
+            life.give_back(self._delay("accept", p), self._pick(target), esc, reason, guidance)
+            agent = life.assignee or agent  # back with the analyst who sent it
+            self._stop_if(plan, 0.25)  # the guidance is pinned, nobody acted on it yet
+            life.transition(self._delay("short", p), agent, "start")
+            if reason == "duplicate":
+                plan.fix = _filled_fix(T.DUPLICATE_FIX, self._fill, plan, words)
+                plan.l3 = False
+                return agent
+            if reason == "lower_tier" and plan.incident.l1_fixes and rng.random() < 0.6:
+                fix = rng.choice(plan.incident.l1_fixes)
+                prefix = self._fill(T.LOWER_TIER_DONE, plan, **words)
+                plan.fix = T.Fix(fix.code, fix.cause, prefix + self._fill(fix.note, plan))
+                plan.l3 = False
+                return agent
+            followup = self._fill(rng.choice(T.RETURN_FOLLOWUP[reason]), plan, **words)
+            life.comment(self._delay("l1_work", p), agent, followup, internal=True)
+            added = (
+                self._fill(rng.choice(T.STEPS_ADDED), plan)
+                if reason == "insufficient_info"
+                else ""
+            )
+            package = self._package(life, plan, added=added)
+            esc = life.escalate(self._delay("short", p), agent, right, package)
+            self._inbox(life, plan)
+        engineer = self._accept(life, plan, esc, "accept")
         life.comment(self._delay("short", p), engineer, self._pickup(plan), internal=True)
         if rng.random() < 0.6:
+            hello = rng.choice(T.L2_HELLO)
             life.comment(
                 self._delay("short", p),
                 engineer,
-                self._fill(
-                    rng.choice(T.L2_HELLO),
-                    plan,
-                    me=engineer.first_name,
-                    team=l2.name,
-                    when=T.WHEN[p],
-                ),
+                self._fill(hello, plan, me=engineer.first_name, team=right.name, when=T.WHEN[p]),
             )
         self._stop_if(plan, 0.3)
         return engineer
 
     def _to_l3(self, life: Life, plan: _Plan, engineer: User) -> User:
+        """L2 escalates to L3 with reproduction steps and evidence; sometimes it comes back."""
         rng, p = self.rng, plan.priority
-        l3 = self.org.teams[plan.incident.l3]
-        finding = plan.fix.finding or "Reproducible, and configuration and data look right."
-        life.comment(
-            self._delay("l2_work", p),
-            engineer,
-            self._fill(
-                rng.choice(T.TO_L3),
-                plan,
-                team=l3.name,
-                finding=self._fill(finding, plan),
-                evidence=self._fill(rng.choice(T.EVIDENCE), plan),
-            ),
-            internal=True,
+        l2, right = life.team, self.org.teams[plan.incident.l3]
+        reason = (
+            self._return_reason(T.L3_RETURN_REASONS) if rng.random() < _L3_RETURN_SHARE else ""
         )
-        life.route(self._delay("short", p), engineer, l3)
-        self._stop_if(plan, 0.3)
-        specialist = self._pick(l3, avoid=engineer)
-        life.take(self._delay("pickup", p), specialist, specialist)
+        target = (
+            self._other_team(right, (T.ENG, T.SEC, T.OPS)) if reason == "wrong_team" else right
+        )
+        package = self._l3_package(life, plan, engineer, thin=reason == "insufficient_info")
+        esc = life.escalate(self._delay("l2_work", p), engineer, target, package)
+        self._inbox(life, plan)
+        if reason:
+            words = self._words(
+                life, plan, team=l2.name, right=right.name, area=T.TEAM_AREA[right.name]
+            )
+            guidance = self._fill(rng.choice(T.L3_RETURN_GUIDANCE[reason]), plan, **words)
+            reviewer = self._pick(target, avoid=engineer)
+            life.give_back(self._delay("pickup", p), reviewer, esc, reason, guidance)
+            engineer = life.assignee or engineer
+            self._stop_if(plan, 0.25)
+            life.transition(self._delay("short", p), engineer, "start")
+            if reason == "lower_tier" and plan.incident.l2_fixes and rng.random() < 0.5:
+                plan.fix = rng.choice(plan.incident.l2_fixes)  # the runbook setting did it
+                return engineer
+            words["team"] = target.name
+            note = self._fill(rng.choice(T.L3_RESEND[reason]), plan, **words)
+            life.comment(self._delay("l2_work", p), engineer, note, internal=True)
+            package = self._l3_package(life, plan, engineer)
+            esc = life.escalate(self._delay("short", p), engineer, right, package)
+            self._inbox(life, plan)
+        specialist = self._accept(life, plan, esc, "pickup", avoid=engineer)
         life.comment(self._delay("short", p), specialist, rng.choice(T.L3_PICKUP), internal=True)
-        if rng.random() < 0.1:  # returned to L2 for missing evidence, then sent again
-            l2 = self.org.teams[plan.incident.l2 or T.NI]  # the team that sent it up
-            life.comment(
-                self._delay("short", p),
-                specialist,
-                self._fill(rng.choice(T.L3_RETURNS), plan, team=l2.name),
-                internal=True,
-            )
-            life.route(self._delay("short", p), specialist, l2)
-            life.take(self._delay("pickup", p), engineer, engineer)
-            life.comment(
-                self._delay("l2_work", p),
-                engineer,
-                self._fill(rng.choice(T.L3_RESEND), plan, team=l3.name),
-                internal=True,
-            )
-            life.route(self._delay("short", p), engineer, l3)
-            life.take(self._delay("pickup", p), specialist, specialist)
         if rng.random() < 0.25:
             vendor = rng.random() < 0.5
             life.comment(
@@ -746,6 +1116,48 @@ class History:
                 raise _Stop
             life.transition(self._delay("wait", p), specialist, "resume")
         return specialist
+
+    def _task(self, life: Life, plan: _Plan, engineer: User) -> None:
+        """Functional escalation: another team does a piece of the work, then the L2 goes on."""
+        rng, p = self.rng, plan.priority
+        owner = life.team
+        templates = [
+            x
+            for x in T.TASKS.get(plan.incident.category, ())
+            if owner is not None and x.team != owner.name
+        ]
+        if not templates or engineer not in [u for u, _ in self.org.members[owner.name]]:
+            return
+        template = rng.choice(templates)
+        team = self.org.teams[template.team]
+        words = self._words(life, plan)
+        assignee = self._pick(team, avoid=engineer) if rng.random() < 0.4 else None
+        task = life.task_open(
+            self._delay("short", p),
+            engineer,
+            team,
+            title=self._fill(template.title, plan, **words),
+            description=self._fill(template.description, plan, **words),
+            assignee=assignee,
+            required=rng.random() < 0.85,
+            due_hours=_TASK_DUE_HOURS[p - 1],
+        )
+        helper = assignee or self._pick(team, avoid=engineer)
+        life.task_update(
+            self._delay("pickup", p), helper, task, status=TaskStatus.IN_PROGRESS, assignee=helper
+        )
+        self._stop_if(plan, 0.3)
+        outcome = self._fill(template.outcome, plan, **words)
+        life.task_update(
+            self._delay("task", p), helper, task, status=TaskStatus.DONE, outcome=outcome
+        )
+        if rng.random() < 0.5:
+            note = rng.choice(T.TASK_DONE_NOTE).format(
+                number="{number}", team=team.name, outcome=outcome
+            )
+            # The number is known once the task is stored; the note names the team instead.
+            note = note.replace("{number} ", "The task ").replace(" {number}", " the task")
+            life.comment(self._delay("short", p), engineer, note, internal=True)
 
     def _resolve(self, life: Life, plan: _Plan, worker: User) -> None:
         rng, p, t = self.rng, plan.priority, life.ticket
@@ -771,9 +1183,19 @@ class History:
             life.take(self._delay("pickup", p), worker, worker)
         if life.status == Status.PENDING:
             life.transition(self._delay("short", p), worker, "resume")
-        self._fix(life, plan, plan.fix, worker, work)
         alert = t.source == Source.MONITORING
-        if not alert and rng.random() < 0.05 and plan.age > life.estimate() + 5 * 1440:
+        confirmed = False
+        if tier == 2 and plan.escalate and rng.random() < _DEESCALATE_SHARE:
+            worker = self._hand_down(life, plan, worker, work)
+            confirmed = True
+        else:
+            self._fix(life, plan, plan.fix, worker, work)
+        if (
+            not alert
+            and not confirmed
+            and rng.random() < 0.05
+            and plan.age > life.estimate() + 5 * 1440
+        ):
             life.comment(self._delay("comeback", p), t.requester, rng.choice(T.COMEBACK))
             life.transition(
                 self._delay("pickup", p), worker, "reopen", note=rng.choice(T.REOPEN_NOTE)
@@ -781,7 +1203,9 @@ class History:
             again = self._choose_fix(plan.incident, t.tier)
             self._fix(life, plan, again, worker, self._delay("l1_fix", p))
         spent = life.estimate()
-        if not alert and rng.random() < 0.3 and spent + 3 * 1440 < plan.age:
+        if confirmed and spent + 1440 < plan.age:
+            life.transition(self._delay("short", p), worker, "close", note=T.CONFIRM_CLOSE)
+        elif not alert and rng.random() < 0.3 and spent + 3 * 1440 < plan.age:
             life.comment(self._delay("answer", p), t.requester, rng.choice(T.CONFIRM))
             life.transition(self._delay("reply", p), worker, "close", note=T.CONFIRM_CLOSE)
         elif spent + (QUIET_DAYS + 1) * 1440 < plan.age:
@@ -792,6 +1216,28 @@ class History:
                 note=T.AUTO_CLOSE,
                 business=False,
             )
+
+    def _hand_down(self, life: Life, plan: _Plan, engineer: User, work: float) -> User:
+        """De-escalation: L2 fixes it and hands it down for L1 to confirm with the requester."""
+        rng, p, t = self.rng, plan.priority, life.ticket
+        l2, desk = life.team, self.org.teams[T.SD]
+        fix_note = self._fill(plan.fix.note, plan)
+        note = self._fill(rng.choice(T.DEESCALATE_NOTE), plan, note=fix_note)
+        life.hand_down(work, engineer, desk, note)
+        agent = self._pick(desk)
+        life.take(self._delay("pickup", p), agent, agent)
+        ask = self._fill(rng.choice(T.DEESCALATE_ASK), plan, team=l2.name)
+        life.comment(self._delay("reply", p), agent, ask)
+        life.comment(self._delay("answer", p), t.requester, rng.choice(T.CONFIRM))
+        life.transition(
+            self._delay("reply", p),
+            agent,
+            "resolve",
+            resolution_code=plan.fix.code,
+            resolution_notes=fix_note,
+            cause_code=plan.fix.cause,
+        )
+        return agent
 
     def _fix(self, life: Life, plan: _Plan, fix: T.Fix, worker: User, work: float) -> None:
         rng = self.rng
@@ -822,3 +1268,16 @@ class _Plan:
     escalate: bool = False  # L1 hands it to the L2 team
     l3: bool = False  # L2 hands it on to the L3 team
     fix: T.Fix = _GENERIC_L1_FIX  # how it ends, chosen first so every note leads there
+    users: int = 1  # users affected, as the hand-off packages say
+    business: dict | None = None  # the business impact of the packages, decided once
+
+
+def _handoff_words(ticket: Ticket) -> T.Handoff:
+    slug = ticket.category.slug if ticket.category else "other"
+    return T.HANDOFFS.get(slug, T.HANDOFFS["other"])
+
+
+def _filled_fix(
+    fix: T.Fix, fill: Callable[..., str], plan: _Plan, words: dict[str, str]
+) -> T.Fix:
+    return T.Fix(fix.code, fix.cause, fill(fix.note, plan, **words), fix.finding)
