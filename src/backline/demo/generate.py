@@ -9,14 +9,16 @@ How it writes:
 
 - People, teams, services and configuration items go through the apps' services.
 - The history is bulk-loaded like an import. Each ticket's life (creation, triage, escalations
-  and bounces, replies and notes, pending spells, resolution, reopening, closing) is lived
-  through in memory with the real status machine (`tickets.rules`) and the event shapes that
-  `tickets.services` writes, the denormalised ticket fields are derived from those events, and
-  tickets, comments and events are then written with `bulk_create` in batches. As with any
-  import, no signals fire for history: whatever is derived from tickets (SLA clocks, metrics)
-  must be computed from the events. Calling the services per ticket would take minutes.
-- The three reference cases go through `tickets.services`, the way an L1 agent would log and
-  route them (see `reference.py`).
+  with hand-off packages, acceptances, returns and bounces, collaboration tasks, de-escalations,
+  replies and notes, pending spells, resolution, reopening, closing) is lived through in memory
+  with the real status machine (`tickets.rules`) and the event shapes that `tickets.services`
+  and `escalation.services` write, the denormalised ticket fields are derived from those events,
+  and tickets, comments, escalations, tasks and events are then written with `bulk_create` in
+  batches. As with any import, no signals fire and no notifications are sent for history:
+  whatever is derived from tickets (SLA clocks, metrics) must be computed from the events.
+  Calling the services per ticket would take minutes.
+- The three reference cases go through `tickets.services` and `escalation.services`, the way
+  an L1 agent would log and escalate them (see `reference.py`).
 
 Determinism: `random.Random(seed)` decides everything about the tickets (titles, texts,
 priorities, teams, statuses, who did what and how long each step took); a second generator
@@ -36,8 +38,8 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
-from django.db import transaction
-from django.db.models import Count
+from django.db import connections, router, transaction
+from django.db.models import Count, Max, Model
 from django.utils import timezone
 
 from backline.accounts.choices import Role
@@ -49,6 +51,8 @@ from backline.core.errors import DomainError
 from backline.demo import reference
 from backline.demo import text as T
 from backline.demo.history import Clock, Cmdb, History, Life, Org
+from backline.escalation.choices import EscalationState
+from backline.escalation.models import Escalation, Task
 from backline.tickets.choices import Status
 from backline.tickets.models import Category, Comment, Ticket, TicketEvent
 
@@ -58,8 +62,16 @@ if TYPE_CHECKING:
 DEMO_LOGINS = [
     ("hcarter", "Support manager: every queue, dashboards and reports"),
     ("smarquez", "L1 Service Desk analyst; logged the CRM and eCommerce reference cases"),
-    ("tbecker", "L2 engineer, Application Support (CRM and shop-to-ERP cases in the queue)"),
-    ("fhaddad", "L2 network engineer, Network & Infrastructure (collaboration case)"),
+    (
+        "tbecker",
+        "L2 engineer, Application Support: works the CRM case; the shop-to-ERP case waits in "
+        "the team's escalation inbox",
+    ),
+    (
+        "fhaddad",
+        "L2 network engineer, Network & Infrastructure: the collaboration case waits in the "
+        "escalation inbox",
+    ),
     ("cmendes", "L2 database engineer, Database (also in DevOps)"),
     ("sosei", "L3 engineer, Engineering"),
     ("jmorgan", "Requester: Sales Operations Analyst who raised the CRM case"),
@@ -202,10 +214,12 @@ def _write(
     batch: list[Life] = []
 
     def flush() -> None:
-        Ticket.objects.bulk_create([life.ticket for life in batch], batch_size=_BATCH)
-        Comment.objects.bulk_create(
-            [c for life in batch for c in life.comments], batch_size=_BATCH * 2
-        )
+        _insert(Ticket, [life.ticket for life in batch])
+        _insert(Comment, [c for life in batch for c in life.comments])
+        _insert(Escalation, [e.row for life in batch for e in life.escalations])
+        _insert(Task, [t.row for life in batch for t in life.tasks])
+        for life in batch:
+            life.bind_ids()
         TicketEvent.objects.bulk_create(
             [e for life in batch for e in life.events], batch_size=_BATCH * 2
         )
@@ -224,11 +238,33 @@ def _write(
         open_case()
 
 
+def _insert(model: type[Model], rows: list[Model]) -> None:
+    """bulk_create that leaves every row with its primary key, which later rows refer to.
+
+    PostgreSQL and SQLite >= 3.35 return the keys; elsewhere they are given explicitly, after the
+    current maximum (a single writer holds the transaction, and SQLite's AUTOINCREMENT counter
+    follows explicit keys).
+    """
+    if not rows:
+        return
+    db = router.db_for_write(model)
+    if not connections[db].features.can_return_rows_from_bulk_insert:
+        start = (model.objects.using(db).aggregate(top=Max("pk"))["top"] or 0) + 1
+        for offset, row in enumerate(rows):
+            row.pk = start + offset
+    model.objects.using(db).bulk_create(rows, batch_size=_BATCH * 2)
+
+
 def _summary(org: Org, cases: reference.Cases, seconds: float) -> str:
     tickets = Ticket.objects.count()
     by_status = Counter(dict(Ticket.objects.values_list("status").annotate(n=Count("id"))))
     statuses = ", ".join(
         f"{by_status[s]:,} {Status(s).label.lower()}" for s in Status.values if by_status[s]
+    )
+    states = Counter(dict(Escalation.objects.values_list("state").annotate(n=Count("id"))))
+    returned, waiting = states[EscalationState.RETURNED], states[EscalationState.PENDING]
+    inbox = set(
+        Escalation.objects.filter(state=EscalationState.PENDING).values_list("ticket", flat=True)
     )
     lines = [
         f"Loaded the Hartwell Supply demo in {seconds:.1f} s: {len(org.teams)} teams, "
@@ -236,8 +272,14 @@ def _summary(org: Org, cases: reference.Cases, seconds: float) -> str:
         f"{ConfigurationItem.objects.count()} configuration items.",
         f"{tickets:,} tickets ({statuses}), {TicketEvent.objects.count():,} events, "
         f"{Comment.objects.count():,} comments.",
+        f"{Escalation.objects.count():,} escalations ({returned:,} returned, {waiting:,} waiting "
+        f"for acceptance), {Task.objects.count():,} collaboration tasks.",
         "Open reference cases:",
-        *(f"  {t.number} {t.title} ({t.team}, P{t.priority})" for t in cases.tickets()),
+        *(
+            f"  {t.number} {t.title} ({t.team}, P{t.priority}"
+            f"{', waiting in the inbox' if t.pk in inbox else ''})"
+            for t in cases.tickets()
+        ),
     ]
     if org.admin_existed:
         lines.append("The existing 'admin' user was kept with its password.")

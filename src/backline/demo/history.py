@@ -5,6 +5,15 @@ resolution, reopening, closing) is played with the real status machine (`tickets
 event shapes `tickets.services` writes; the ticket's denormalised fields are then derived from
 those events, so they cannot disagree. `random.Random(seed)` decides everything but the
 calendar: the same seed gives the same tickets, whatever the hour they are anchored to.
+
+Escalations look as if `escalation.services` had made them: an `Escalation` row with a hand-off
+package from the category's phrases (`text.HANDOFFS`, every part the receiving tier requires by
+default filled) and an ESCALATED event with the data `escalation_create` and `ticket_route`
+write; then ACCEPTED (the engineer takes it, or the lead accepts and hands it on), or RETURNED
+with a reason and guidance followed by BOUNCED, back to the sender, who usually escalates again.
+Some L2 tickets get a collaboration task (`Task`, TASK_CREATED, TASK_UPDATED) done by another
+team, and a few are fixed at L2 and handed down (DEESCALATED) for L1 to confirm with the user.
+Rows and events that name each other get their ids when written (`Life.bind_ids`).
 """
 
 from __future__ import annotations
@@ -283,14 +292,6 @@ class Life:
                 "tier": t.tier,
             },
         )
-
-    def route(self, delay: float, actor: User, team: Team) -> None:
-        """ticket_update(changes={"team": team}): an assignee outside the team is released."""
-        before: dict = {"team": self.team}
-        assignee = self.assignee
-        if assignee is not None and team.pk not in self.team_ids[assignee.pk]:
-            before["assignee"], assignee = assignee, None
-        self._assign(delay, actor, before, team, assignee)
 
     def take(self, delay: float, actor: User, assignee: User, team: Team | None = None) -> None:
         """ticket_assign(assignee=...): keeps the team when the assignee is in it."""
@@ -982,9 +983,9 @@ class History:
         """An escalation made shortly before the anchor may still wait in the team's inbox."""
         if plan.outcome != "open" or plan.open_status == Status.PENDING:
             return
-        if plan.age - life.estimate() < _INBOX_WINDOW[plan.priority - 1]:
-            if self.rng.random() < 0.7:
-                raise _Stop
+        recent = plan.age - life.estimate() < _INBOX_WINDOW[plan.priority - 1]
+        if recent and self.rng.random() < 0.7:
+            raise _Stop
 
     def _lead(self, team: Team) -> User:
         return next(u for u, lead in self.org.members[team.name] if lead)
@@ -1045,9 +1046,7 @@ class History:
             followup = self._fill(rng.choice(T.RETURN_FOLLOWUP[reason]), plan, **words)
             life.comment(self._delay("l1_work", p), agent, followup, internal=True)
             added = (
-                self._fill(rng.choice(T.STEPS_ADDED), plan)
-                if reason == "insufficient_info"
-                else ""
+                self._fill(rng.choice(T.STEPS_ADDED), plan) if reason == "insufficient_info" else ""
             )
             package = self._package(life, plan, added=added)
             esc = life.escalate(self._delay("short", p), agent, right, package)
@@ -1068,12 +1067,8 @@ class History:
         """L2 escalates to L3 with reproduction steps and evidence; sometimes it comes back."""
         rng, p = self.rng, plan.priority
         l2, right = life.team, self.org.teams[plan.incident.l3]
-        reason = (
-            self._return_reason(T.L3_RETURN_REASONS) if rng.random() < _L3_RETURN_SHARE else ""
-        )
-        target = (
-            self._other_team(right, (T.ENG, T.SEC, T.OPS)) if reason == "wrong_team" else right
-        )
+        reason = self._return_reason(T.L3_RETURN_REASONS) if rng.random() < _L3_RETURN_SHARE else ""
+        target = self._other_team(right, (T.ENG, T.SEC, T.OPS)) if reason == "wrong_team" else right
         package = self._l3_package(life, plan, engineer, thin=reason == "insufficient_info")
         esc = life.escalate(self._delay("l2_work", p), engineer, target, package)
         self._inbox(life, plan)
@@ -1152,11 +1147,8 @@ class History:
             self._delay("task", p), helper, task, status=TaskStatus.DONE, outcome=outcome
         )
         if rng.random() < 0.5:
-            note = rng.choice(T.TASK_DONE_NOTE).format(
-                number="{number}", team=team.name, outcome=outcome
-            )
-            # The number is known once the task is stored; the note names the team instead.
-            note = note.replace("{number} ", "The task ").replace(" {number}", " the task")
+            done = rng.choice(T.TASK_DONE_NOTE)
+            note = done.format(team=team.name, title=task.row.title, outcome=outcome)
             life.comment(self._delay("short", p), engineer, note, internal=True)
 
     def _resolve(self, life: Life, plan: _Plan, worker: User) -> None:
@@ -1277,7 +1269,5 @@ def _handoff_words(ticket: Ticket) -> T.Handoff:
     return T.HANDOFFS.get(slug, T.HANDOFFS["other"])
 
 
-def _filled_fix(
-    fix: T.Fix, fill: Callable[..., str], plan: _Plan, words: dict[str, str]
-) -> T.Fix:
+def _filled_fix(fix: T.Fix, fill: Callable[..., str], plan: _Plan, words: dict[str, str]) -> T.Fix:
     return T.Fix(fix.code, fix.cause, fill(fix.note, plan, **words), fix.finding)

@@ -1,12 +1,21 @@
-"""The three open reference cases, logged and routed through the ticket services.
+"""The three open reference cases, logged and escalated through the ticket and escalation services.
 
 Each case is written the way an L1 agent works it: a careful description, internal notes on what
-was checked, replies to the requester, a hand-off note and a route to the L2 team. The cause is
-not known to L1 and is not in the text:
+was checked, replies to the requester, and an escalation to the L2 team with a hand-off package
+a good analyst writes (summary, business impact, steps already taken, how to reproduce it, a
+hypothesis where one suggests itself, why it is urgent). The cause is not known to L1 and is not
+in the text:
 
 - CRM reports fail: a database configuration change regressed a query plan (crm-db-01).
 - Collaboration platform drops: QoS misconfiguration and bandwidth allocation on the WAN edge.
 - Shop orders missing in ERP: the integration's ERP API token expired.
+
+Where they stand at the anchor:
+
+- CRM: escalated to Database, returned as the wrong team with guidance, escalated to Application
+  Support and accepted by Tom Becker, who has told the requester (its trail shows the bounce).
+- Collaboration: waits in the Network & Infrastructure inbox.
+- eCommerce to ERP: waits in the Application Support inbox; raised to P1 while it waits.
 
 They happen on the last two working days whose office hours lie before the anchor.
 """
@@ -20,6 +29,13 @@ from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from backline.demo import text as T
+from backline.escalation.choices import ReturnReason
+from backline.escalation.models import Escalation
+from backline.escalation.services import (
+    escalation_accept,
+    escalation_create,
+    escalation_return,
+)
 from backline.tickets.choices import Level, Source
 from backline.tickets.models import Ticket
 from backline.tickets.services import (
@@ -48,9 +64,71 @@ class Case:
     impact: int
     urgency: int
     opened: tuple[int, str]  # (day 1 or 2, "HH:MM")
-    # (day, "HH:MM", action, actor username, payload); actions: start, reply, note, route, update
+    # (day, "HH:MM", action, actor username, payload). Actions: start (None), reply and note
+    # (text), update (changes), escalate ((team name, package)), return ((reason, guidance)),
+    # accept (None: the actor takes the ticket).
     steps: tuple[tuple[int, str, str, str, Any], ...]
 
+
+CRM_PACKAGE = {
+    "summary": """\
+Generating the larger CRM reports ('Sales pipeline', 'Opportunities by region') fails with HTTP \
+502 Bad Gateway after about 60 seconds, for every user, browser and PC tried, in Hamburg and \
+Manchester. Small reports ('My open opportunities') and the rest of the CRM work at normal \
+speed. Since today about 08:50 (first failure Jessica Morgan noticed).""",
+    "impact_users": 5,
+    "impact_services": "CRM: sales reports (pipeline, opportunities by region)",
+    "impact_at_risk": """\
+The weekly sales forecast call needs the pipeline report; Sales Operations is copying figures \
+into a spreadsheet by hand.""",
+    "steps_taken": """\
+- Reproduced on a screen share with Jessica, and from my own PC with my own (read-only) CRM \
+account: same HTTP 502 after about 60 s. So not her laptop, browser or account.
+- Browsers: Edge, Chrome and a private window; cleared cache and cookies, signed out and in.
+- Permissions: different roles fail (Sales Operations, Account Executive, Service Desk \
+read-only); role history unchanged since March.
+- Client: reinstalled the CRM Outlook add-in and desktop connector (4.8.2): no change.
+- Network: Emily Walsh in Manchester (other office network) fails the same way.
+- Report definitions unchanged since January; status page and change calendar show no CRM \
+maintenance or release this week.
+- KB: the only match (exports over 50,000 rows) does not apply; these reports have about 3,000 \
+rows. The recurring 'CRM report export times out' tickets are export timeouts (504), not this.
+- Not checked (no access): CRM server logs, database.""",
+    "reproduction_steps": """\
+Reports > Sales pipeline > region DACH > this quarter > Generate. The spinner runs for about \
+60 s, then 'Something went wrong. The page could not be loaded (HTTP 502 Bad Gateway)'; the \
+CRM tab then hangs until you sign in again. Fails every time, for any user and browser. \
+'Opportunities by region' fails the same way; 'My open opportunities' works.""",
+    "hypothesis": """\
+Only the large reports fail, each after about a minute, while everything else in the CRM is \
+normal: the report queries may have become slow on the CRM database.""",
+    "urgency_justification": """\
+Sales cannot produce the pipeline report for the weekly forecast; more users call as the day \
+goes on (5 in 5 hours) and the manual workaround takes hours.""",
+}
+CRM_RETURN_GUIDANCE = """\
+Thanks for the thorough package. The CRM and its report service belong to Application Support: \
+they can read the CRM application and report logs, and they will bring us in with a \
+collaboration task if a query on crm-db-01 turns out to be the problem. From our side crm-db-01 \
+looks healthy this morning: no alerts overnight, CPU, connections and replication normal. \
+Please escalate to Application Support with the same package."""
+CRM_PACKAGE_AGAIN = {
+    **CRM_PACKAGE,
+    "summary": CRM_PACKAGE["summary"].replace("Since today", "Since yesterday"),
+    "impact_users": 7,
+    "steps_taken": CRM_PACKAGE["steps_taken"]
+    + """
+- Database team (returned it as the wrong team this morning): no alerts on crm-db-01 \
+overnight; CPU, connections and replication normal.
+- Two more callers this morning (Ahmed Saleh, Victor Lindgren, Sales): 7 users in total.""",
+    "urgency_justification": """\
+Sales cannot produce the pipeline report for the weekly forecast; 7 users have called since \
+yesterday morning and the manual workaround takes hours.""",
+    "hypothesis": """\
+Only the large reports fail, each after about a minute, while everything else in the CRM is \
+normal: something in how these reports are produced (report service, its queries or their \
+timeouts) changed since yesterday.""",
+}
 
 CRM = Case(
     key="crm",
@@ -152,31 +230,12 @@ both.""",
             """\
 Hi Jessica, I've ruled out your browser, your laptop and your account: the report fails the \
 same way from my PC with a different account, and in Manchester too, so the problem is on the \
-CRM side. I'm handing the ticket to our Application Support team, who can look at the CRM \
-servers. They will contact you directly; you don't need to raise anything else.""",
+CRM side. I'm handing the ticket to our second-line specialists, who can look at the CRM \
+servers and its database. They will contact you directly; you don't need to raise anything \
+else.""",
         ),
-        (
-            1,
-            "15:52",
-            "note",
-            "smarquez",
-            """\
-Hand-off to Application Support
-Summary: generating the larger CRM reports ('Sales pipeline', 'Opportunities by region') fails \
-with HTTP 502 after about 60 seconds; small reports and the rest of the CRM work.
-Affected: 5 users in Sales so far (Jessica Morgan, Daniel Fischer, Nina Kowalski, Laura Keller \
-in Hamburg; Emily Walsh in Manchester).
-Since: today about 08:50 (first failure Jessica noticed).
-Reproduce: Reports > Sales pipeline > region DACH > this quarter > Generate. Fails every time, \
-for any user and browser.
-Ruled out: browser (Edge, Chrome, private window), cache and cookies, user permissions \
-(different roles fail, my own account too), the client (add-in reinstalled; fails from my PC \
-too), office network (Manchester fails as well), report definitions (unchanged since January).
-Not checked (no access): CRM server logs, database.
-Business impact: the weekly forecast call needs the pipeline report; Sales is copying figures by \
-hand.""",
-        ),
-        (1, "15:53", "route", "smarquez", T.AS),
+        (1, "15:53", "escalate", "smarquez", (T.DB, CRM_PACKAGE)),
+        (2, "08:38", "return", "isolberg", (ReturnReason.WRONG_TEAM, CRM_RETURN_GUIDANCE)),
         (
             2,
             "08:55",
@@ -184,11 +243,69 @@ hand.""",
             "arahman",
             """\
 Two more calls this morning: Ahmed Saleh and Victor Lindgren (Sales) get the same HTTP 502 on \
-the pipeline report. Told them the ticket is with Application Support. Jessica asked whether \
-the report will work in time for the forecast call.""",
+the pipeline report. Told them the ticket is with our second-line specialists. Jessica asked \
+whether the report will work in time for the forecast call.""",
+        ),
+        (
+            2,
+            "09:04",
+            "note",
+            "smarquez",
+            """\
+Database returned it: the CRM and its reporting service are Application Support's, and \
+crm-db-01 shows no alerts. Escalating to Application Support with the same package, plus \
+Ahmed Saleh and Victor Lindgren (7 users now) and the Database team's check.""",
+        ),
+        (2, "09:06", "escalate", "smarquez", (T.AS, CRM_PACKAGE_AGAIN)),
+        (2, "09:31", "accept", "tbecker", None),
+        (2, "09:33", "start", "tbecker", None),
+        (
+            2,
+            "09:40",
+            "reply",
+            "tbecker",
+            """\
+Hi Jessica, I'm Tom from Application Support. I've taken over your ticket from the Service \
+Desk and I'm going through the CRM report service and its logs now. I'll update you before \
+lunch, and in any case before the forecast call.""",
         ),
     ),
 )
+
+COLLABORATION_PACKAGE = {
+    "summary": """\
+Calls, meetings and chat in the collaboration platform freeze or drop for 10-60 s several times \
+an hour since about 08:30 today, for office users in Munich, Hamburg, Leipzig and Rotterdam. \
+People working from home and phones on 4G are not affected, even in the same meetings.""",
+    "impact_users": 17,
+    "impact_services": """\
+Collaboration Platform (calls, video meetings, chat), including the Customer Service phone \
+queues""",
+    "impact_at_risk": """\
+Customer calls in Customer Service drop mid-conversation; customer meetings in Sales are \
+interrupted. Customer Service has started calling customers back from mobiles.""",
+    "steps_taken": """\
+- Calls by 11:20: 17 (Munich 4, Hamburg 6, Leipzig 2, Rotterdam 2, more since). Nothing from \
+Manchester.
+- Speed tests at three sites normal (90-300 Mbit/s down, 8-20 ms) at the time of the test; \
+other internet use (web, mail, downloads) fine.
+- Wired and Wi-Fi both drop (Rebecca Lin on cable at the dock still dropped).
+- Desktop app and browser both drop; reinstalled the app on one Hamburg laptop: no change. \
+Headsets make no difference.
+- Provider status page: no incident for our region.
+- Not checked (no access): WAN links, edge routers, firewall, traffic statistics.""",
+    "reproduction_steps": """\
+Join a meeting from an office network (Munich shows it most) and keep it open: within 20-30 \
+minutes it freezes with 'Reconnecting...' for 10-60 s. Drop times in Munich: 09:12, 09:41, \
+10:05, 10:22, 11:05 (the whole meeting room of six at once; the two at home were fine).""",
+    "hypothesis": """\
+Whole offices drop at the same moment while home workers and 4G are fine, so it looks like the \
+office connections (WAN links or internet breakout) rather than the platform or the devices. \
+Drops cluster between 09:00 and 11:00, when most meetings run.""",
+    "urgency_justification": """\
+Customer-facing at four sites: the Customer Service phone queues run on the platform, and the \
+Customer Service team lead asked for an update by 13:00.""",
+}
 
 COLLABORATION = Case(
     key="collaboration",
@@ -288,25 +405,7 @@ Hi Rebecca, thanks, that helps a lot. Because it hits whole offices at once whil
 home are fine, I've passed the ticket to our Network & Infrastructure team to look at the \
 office connections. I'll keep you updated here.""",
         ),
-        (
-            2,
-            "11:24",
-            "note",
-            "lobrien",
-            """\
-Hand-off to Network & Infrastructure
-Summary: calls, meetings and chat in the collaboration platform freeze or drop for 10-60 s \
-several times an hour since about 08:30 today.
-Affected: office users in Munich, Hamburg, Leipzig and Rotterdam (17 calls by 11:20, including \
-the Customer Service phone queues). Not affected: people working from home, phones on 4G.
-Ruled out at the user end: devices (several laptops, app and browser), Wi-Fi against cable \
-(both drop), headsets, a provider outage (status page green). Speed tests at the sites are \
-normal and other internet use is fine.
-Example drop times, Munich: 09:12, 09:41, 10:05, 10:22, 11:05 (the whole room at once).
-Not checked (no access): WAN links, edge routers, firewall, traffic statistics.
-Business impact: customer calls in Customer Service dropping; customer meetings interrupted.""",
-        ),
-        (2, "11:25", "route", "lobrien", T.NI),
+        (2, "11:25", "escalate", "lobrien", (T.NI, COLLABORATION_PACKAGE)),
         (
             2,
             "11:47",
@@ -319,6 +418,38 @@ update by 13:00.""",
         ),
     ),
 )
+
+ECOMMERCE_PACKAGE = {
+    "summary": """\
+Web shop orders stopped arriving in ERP at about 06:05 today. 231 orders are 'Queued for \
+export' in the shop back office (Integration tab), none of them in ERP; no error is shown to \
+shop users, customers or in the back office. First missing order WEB-1048790 (06:11), last \
+one that arrived WEB-1048789 (06:04).""",
+    "impact_users": 30,
+    "impact_services": """\
+eCommerce (order export to ERP); ERP sales orders, warehouse picking and invoicing for the web \
+channel""",
+    "impact_at_risk": """\
+231 web orders (and rising) cannot be picked or shipped: the warehouse picks web orders from \
+ERP and the carrier collects at 15:00. Invoicing runs from ERP and is delayed too.""",
+    "steps_taken": """\
+- Input data: WEB-1048812, WEB-1048827 and WEB-1048903 are complete in the shop (customer \
+number, billing and delivery address, VAT ID, payment authorised, every line with SKU, \
+quantity and price).
+- Shop back office > Integration: the missing orders show 'Queued for export' with no error \
+text; queue counter 231 at 10:18.
+- ERP is up: Customer Service entered a phone order at 10:12 without problems.
+- Status page: no maintenance for the shop or ERP. Change calendar: nothing for the shop, ERP \
+or the integration this week.
+- Not checked (no access): integration middleware and its logs, ERP interface logs.""",
+    "hypothesis": """\
+Both ends work on their own and the orders wait in the shop's export queue, so the interface \
+between them (middleware or its connection to ERP) looks like the place to start. It stopped \
+at one moment, between two orders, with no change announced.""",
+    "urgency_justification": """\
+Every web order since 06:10 is stuck and none can ship until this works; today's carrier \
+collection is at 15:00. B2B customers expect next-day delivery.""",
+}
 
 ECOMMERCE = Case(
     key="ecommerce",
@@ -381,25 +512,7 @@ Application Support, who look after the link between the shop and ERP. The order
 the shop and will not be lost: once the link works again they should flow into ERP. I'll keep \
 you posted here.""",
         ),
-        (
-            2,
-            "10:27",
-            "note",
-            "smarquez",
-            """\
-Hand-off to Application Support
-Summary: web shop orders stopped arriving in ERP at about 06:05 today; 231 orders are 'Queued \
-for export' in the shop, none of them in ERP.
-Input data checked: WEB-1048812, WEB-1048827, WEB-1048903 are complete (customer, addresses, VAT \
-ID, payment authorised, lines). First missing WEB-1048790 (06:11), last arrived WEB-1048789 \
-(06:04).
-No error shown to shop users or in the back office; ERP works for manual orders; no announced \
-maintenance or changes.
-Not checked (no access): integration middleware and its logs, ERP interface logs.
-Business impact: the warehouse cannot pick web orders; carrier collection at 15:00; invoicing \
-delayed.""",
-        ),
-        (2, "10:28", "route", "smarquez", T.AS),
+        (2, "10:28", "escalate", "smarquez", (T.AS, ECOMMERCE_PACKAGE)),
         (
             2,
             "10:52",
@@ -478,26 +591,36 @@ class Cases:
         """Play each case's steps through the services."""
         for case in CASES:
             ticket = self.created[case.key]
+            escalation: Escalation | None = None
             for day, hhmm, action, username, payload in case.steps:
                 actor, at = self.org.user(username), self._at(day, hhmm)
                 if action in ("reply", "note"):
                     ticket_comment(
                         actor=actor, ticket=ticket, body=payload, internal=action == "note", at=at
                     )
-                elif action == "route":
-                    ticket = ticket_update(
+                elif action == "escalate":
+                    team, package = payload
+                    escalation = escalation_create(
+                        actor=actor, ticket=ticket, to_team=self.org.teams[team], at=at, **package
+                    )
+                elif action == "return":
+                    reason, guidance = payload
+                    escalation_return(
                         actor=actor,
-                        ticket=ticket,
-                        version=None,
-                        changes={"team": self.org.teams[payload]},
+                        escalation=escalation,
+                        reason=reason,
+                        guidance=guidance,
                         at=at,
                     )
-                elif action == "update":
-                    ticket = ticket_update(
-                        actor=actor, ticket=ticket, version=None, changes=payload, at=at
+                elif action == "accept":
+                    escalation_accept(
+                        actor=actor, escalation=escalation, assign_to_self=True, at=at
                     )
+                elif action == "update":
+                    ticket_update(actor=actor, ticket=ticket, version=None, changes=payload, at=at)
                 else:
-                    ticket = ticket_transition(actor=actor, ticket=ticket, action=action, at=at)
+                    ticket_transition(actor=actor, ticket=ticket, action=action, at=at)
+                ticket = Ticket.objects.select_related("team", "assignee").get(pk=ticket.pk)
             self.created[case.key] = ticket
 
     def tickets(self) -> list[Ticket]:

@@ -2472,8 +2472,7 @@ HANDOFFS = {
             "{time}:02Z idp WARN  AADSTS50058 silent sign-in failed, session not found\n"
             "{time}:02Z idp WARN  conditional access: policy 'Require compliant device' "
             "result=failure device=unknown",
-            "{time}:41Z mfa ERROR verification failed method=OATH reason=CodeMismatch "
-            "drift=+94s",
+            "{time}:41Z mfa ERROR verification failed method=OATH reason=CodeMismatch drift=+94s",
         ),
     ),
     "application": Handoff(
@@ -2594,7 +2593,7 @@ HANDOFFS = {
             "{time}:27 UTC [81233] ERROR:  deadlock detected\nDETAIL:  Process 81233 waits "
             "for ShareLock on transaction 99812; blocked by process 81107.",
             "{time}:05 etl[erp_orders] ERROR step 4/7 load_fact_orders: duplicate key value "
-            "violates unique constraint \"fact_orders_pkey\"",
+            'violates unique constraint "fact_orders_pkey"',
         ),
     ),
     "hardware": Handoff(
@@ -2666,8 +2665,7 @@ HANDOFFS = {
             "Warehouse scanners in {site} lose their connection; picking slows down.",
         ),
         hypothesis=(
-            "The site's link or edge router: everyone at {site} is affected, home workers are "
-            "not.",
+            "The site's link or edge router: everyone at {site} is affected, home workers are not.",
             "A firewall or VPN change: it started at one moment for many users.",
         ),
         l2_steps=(
@@ -2801,9 +2799,7 @@ L3_RETURN_GUIDANCE = {
         "This is a configuration setting {team} can change: see the runbook for {service}, "
         "'timeouts and limits'. Send it back if the setting is already right.",
     ),
-    "wrong_team": (
-        "This is for {right}: they look after {area}. Please escalate it to them.",
-    ),
+    "wrong_team": ("This is for {right}: they look after {area}. Please escalate it to them.",),
 }
 RETURN_FOLLOWUP = {
     "insufficient_info": (
@@ -2893,8 +2889,7 @@ TASKS = {
             "Check the load balancer pool for {service}",
             "One of the app servers may be failing its health checks. Please check the pool "
             "members and the health-check log.",
-            "One app server was flapping in the pool; fixed its health check, both members "
-            "up.",
+            "One app server was flapping in the pool; fixed its health check, both members up.",
         ),
     ),
     "integration": (
@@ -2926,8 +2921,7 @@ TASKS = {
         TaskTemplate(
             OPS,
             "Extend the data volume of {dbhost}",
-            "The data volume of {dbhost} is above 90%. Please add 200 GB in the next quiet "
-            "window.",
+            "The data volume of {dbhost} is above 90%. Please add 200 GB in the next quiet window.",
             "Volume extended by 200 GB online; 61% used.",
         ),
         TaskTemplate(
@@ -2992,6 +2986,6 @@ TASKS = {
     ),
 }
 TASK_DONE_NOTE = (
-    "{number} done by {team}: {outcome}",
-    "{team} finished {number}: {outcome}",
+    "{team} finished their task ('{title}'): {outcome}",
+    "Task '{title}' done by {team}. {outcome}",
 )

@@ -33,6 +33,7 @@ def record_bounce_on_reassignment(sender, ticket, actor, at, changes, via=None, 
             actor=actor,
             at=at,
             data={"cause": "reassigned", "from_team": before, "to_team": after},
+            internal=True,
         )
 
 

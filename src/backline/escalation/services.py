@@ -211,7 +211,14 @@ def escalation_accept(
                 at=now,
             )
         else:
-            event_record(ticket=ticket, kind=EventKind.ACCEPTED, actor=actor, at=now, data=data)
+            event_record(
+                ticket=ticket,
+                kind=EventKind.ACCEPTED,
+                actor=actor,
+                at=now,
+                data=data,
+                internal=True,
+            )
         notify(
             recipients=[esc.created_by],
             kind=NotificationKind.ESCALATION_ACCEPTED,
@@ -279,6 +286,7 @@ def escalation_return(
             actor=actor,
             at=now,
             data={**moves, "cause": "returned"},
+            internal=True,
         )
         notify(
             recipients=[u for u in (esc.created_by, assignee) if u is not None],

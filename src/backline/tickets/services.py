@@ -352,6 +352,7 @@ def ticket_route(
     via: str,
     version: int | None = None,
     data: dict[str, Any] | None = None,
+    internal: bool = True,
     at: datetime | None = None,
 ) -> tuple[Ticket, TicketEvent]:
     """Move the ticket to `team` as a step of a workflow (escalate, return, de-escalate…).
@@ -386,7 +387,10 @@ def ticket_route(
     }
     if fresh.status != old_status:
         payload["status"] = [old_status, fresh.status]
-    event = event_record(ticket=fresh, kind=kind, actor=actor, at=now, data=payload)
+    # Workflow moves carry packages and guidance between teams: internal unless said otherwise.
+    event = event_record(
+        ticket=fresh, kind=kind, actor=actor, at=now, data=payload, internal=internal
+    )
     signals.ticket_changed.send(
         sender=Ticket, ticket=fresh, actor=actor, at=now, changes=changes, via=via
     )
