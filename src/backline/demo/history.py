@@ -80,14 +80,25 @@ _VERSIONED = {
     EventKind.RETURNED,
     EventKind.DEESCALATED,
 }
-_INTERNAL = {EventKind.NOTED, EventKind.TASK_CREATED, EventKind.TASK_UPDATED}
-_RETURN_SHARE = 0.09  # L1 -> L2 escalations the receiving team returns
-_L3_RETURN_SHARE = 0.1  # L2 -> L3 escalations returned
+# Events written as internal (staff only): notes, workflow moves (ticket_route's default) and
+# their companions, collaboration tasks.
+_INTERNAL = {
+    EventKind.NOTED,
+    EventKind.ESCALATED,
+    EventKind.ACCEPTED,
+    EventKind.RETURNED,
+    EventKind.BOUNCED,
+    EventKind.DEESCALATED,
+    EventKind.TASK_CREATED,
+    EventKind.TASK_UPDATED,
+}
+_RETURN_SHARE = 0.11  # L1 -> L2 escalations the receiving team returns
+_L3_RETURN_SHARE = 0.12  # L2 -> L3 escalations returned
 _DISPATCH_SHARE = 0.2  # the team lead accepts and hands the ticket to an engineer
 _TASK_SHARE = 0.09  # L2 tickets that need a collaboration task from another team
 _DEESCALATE_SHARE = 0.08  # L2 fixes, then hands down for L1 to confirm with the requester
 # Minutes before the anchor within which an escalation may still wait in the inbox, P1..P4.
-_INBOX_WINDOW = (45, 150, 1200, 2400)
+_INBOX_WINDOW = (60, 240, 1440, 2880)
 _TASK_DUE_HOURS = (2, 4, 24, 72)
 _GENERIC_L1_FIX = T.Fix(
     "no_fault",
@@ -373,7 +384,7 @@ class Life:
             state=EscalationState.PENDING,
             created_by=actor,
             previous_assignee=self.assignee,
-            **package,
+            **{k: v.strip() if isinstance(v, str) else v for k, v in package.items()},
         )
         extra = {
             "escalation": None,  # its id, once the row is inserted
@@ -843,7 +854,8 @@ class History:
             return
         if plan.escalate:
             worker = self._escalate(life, plan, worker)
-        if t.tier == 2 and rng.random() < _TASK_SHARE:
+        # Tickets still open at the anchor get more tasks, so the teams' task queues show some.
+        if t.tier == 2 and rng.random() < _TASK_SHARE * (3 if plan.outcome == "open" else 1):
             self._task(life, plan, worker)
         if plan.l3 and t.tier == 2:
             worker = self._to_l3(life, plan, worker)
@@ -884,13 +896,20 @@ class History:
 
     def _words(self, life: Life, plan: _Plan, **extra: str) -> dict[str, str]:
         """Slots for the escalation phrases: the ticket's own words on top of the plan's."""
+        self._business(life, plan)  # decides the users affected
+        return self._own_words(life, plan, **extra)
+
+    def _own_words(self, life: Life, plan: _Plan, **extra: str) -> dict[str, str]:
         t = life.ticket
         service = t.service.name if t.service else "the application"
+        ci = t.ci.name if t.ci else ""
+        dbhost = ci if ci.endswith(("-db-01", "-db")) else T.SERVICE_DB.get(service, "")
         return {
             "title": t.title,
             "service": service,
-            "ci": t.ci.name if t.ci else service,
+            "ci": ci or service,
             "users": str(plan.users),
+            "dbhost": dbhost or plan.slots["dbhost"],
             **extra,
         }
 
@@ -899,7 +918,7 @@ class History:
         if plan.business is None:
             rng, p, t = self.rng, plan.priority, life.ticket
             plan.users = rng.randint(*T.USERS[p - 1])
-            words = self._words(life, plan)
+            words = self._own_words(life, plan)
             h = _handoff_words(t)
             at_risk = ""
             if p <= 2 or (p == 3 and rng.random() < 0.5):
@@ -1046,7 +1065,9 @@ class History:
             followup = self._fill(rng.choice(T.RETURN_FOLLOWUP[reason]), plan, **words)
             life.comment(self._delay("l1_work", p), agent, followup, internal=True)
             added = (
-                self._fill(rng.choice(T.STEPS_ADDED), plan) if reason == "insufficient_info" else ""
+                self._fill(rng.choice(T.STEPS_ADDED), plan, **words)
+                if reason == "insufficient_info"
+                else ""
             )
             package = self._package(life, plan, added=added)
             esc = life.escalate(self._delay("short", p), agent, right, package)
@@ -1137,11 +1158,12 @@ class History:
             required=rng.random() < 0.85,
             due_hours=_TASK_DUE_HOURS[p - 1],
         )
+        self._stop_if(plan, 0.2)  # nobody in the team has started on it yet
         helper = assignee or self._pick(team, avoid=engineer)
         life.task_update(
             self._delay("pickup", p), helper, task, status=TaskStatus.IN_PROGRESS, assignee=helper
         )
-        self._stop_if(plan, 0.3)
+        self._stop_if(plan, 0.4)
         outcome = self._fill(template.outcome, plan, **words)
         life.task_update(
             self._delay("task", p), helper, task, status=TaskStatus.DONE, outcome=outcome

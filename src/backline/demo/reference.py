@@ -303,8 +303,8 @@ Whole offices drop at the same moment while home workers and 4G are fine, so it 
 office connections (WAN links or internet breakout) rather than the platform or the devices. \
 Drops cluster between 09:00 and 11:00, when most meetings run.""",
     "urgency_justification": """\
-Customer-facing at four sites: the Customer Service phone queues run on the platform, and the \
-Customer Service team lead asked for an update by 13:00.""",
+Customer-facing at four sites: the Customer Service phone queues run on the platform and \
+customer calls drop mid-conversation; more offices call in every half hour.""",
 }
 
 COLLABORATION = Case(
@@ -442,6 +442,11 @@ text; queue counter 231 at 10:18.
 - Status page: no maintenance for the shop or ERP. Change calendar: nothing for the shop, ERP \
 or the integration this week.
 - Not checked (no access): integration middleware and its logs, ERP interface logs.""",
+    "reproduction_steps": """\
+Watch any new web order (one arrives every minute or two): the shop back office shows it as \
+'Received - payment authorised', then 'Queued for export' on the Integration tab, and it never \
+appears in ERP (Sales > Sales orders, channel WEB). Followed WEB-1048903 on a screen share with \
+Marco between 10:00 and 10:20.""",
     "hypothesis": """\
 Both ends work on their own and the orders wait in the shop's export queue, so the interface \
 between them (middleware or its connection to ERP) looks like the place to start. It stopped \

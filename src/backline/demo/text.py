@@ -2464,15 +2464,16 @@ HANDOFFS = {
             "checked recent changes to the conditional access policies",
         ),
         reproduction=(
-            "1. Sign in with the test account svc-test-{site} (same groups as the user).\n"
-            "2. Open the application from the intranet link.\n"
-            "3. The identity provider redirects back to the sign-in page in a loop.",
+            "1. Sign in with the test account svc-test-{site} (same groups and registrations as "
+            "the user).\n"
+            "2. Repeat the user's sign-in from the description.\n"
+            "3. It fails the same way; the identity provider logs the entries below.",
         ),
         logs=(
-            "{time}:02Z idp WARN  AADSTS50058 silent sign-in failed, session not found\n"
-            "{time}:02Z idp WARN  conditional access: policy 'Require compliant device' "
+            "{time}:02 idp WARN  AADSTS50058 silent sign-in failed, session not found\n"
+            "{time}:02 idp WARN  conditional access: policy 'Require compliant device' "
             "result=failure device=unknown",
-            "{time}:41Z mfa ERROR verification failed method=OATH reason=CodeMismatch drift=+94s",
+            "{time}:41 mfa ERROR verification failed method=OATH reason=CodeMismatch drift=+94s",
         ),
     ),
     "application": Handoff(
@@ -2485,7 +2486,7 @@ HANDOFFS = {
         ),
         steps=(
             "reproduced it on a screen share with the user",
-            "tried {browser}, Edge and a private window: same",
+            "tried {browser}, another browser and a private window: same",
             "tried it with my own account from my PC: same, so not the user's device or account",
             "checked the status page and the change calendar: nothing announced",
             "cleared the browser cache and signed in again",
@@ -2493,7 +2494,7 @@ HANDOFFS = {
         at_risk=(
             "{dept} cannot finish today's work in {service}; customers are kept waiting.",
             "Quotes and orders are delayed while {dept} works around it by hand.",
-            "Month-end closing in Finance depends on {service} being usable by tomorrow.",
+            "Month-end work depends on {service} being usable by tomorrow.",
         ),
         hypothesis=(
             "Server-side: it fails for every user, browser and device we tried.",
@@ -2554,9 +2555,9 @@ HANDOFFS = {
             "3. The call freezes and shows 'Reconnecting...' (times in the log below).",
         ),
         logs=(
-            "{time}:12Z media WARN  stream=audio jitter=212ms loss=8.4% rtt=340ms "
-            "site={site}\n{time}:12Z media ERROR call dropped reason=MediaTimeout",
-            "{time}:03Z mailgw REJECT from=<orders@partner.example> reason='550 5.7.1 "
+            "{time}:12 media WARN  stream=audio jitter=212ms loss=8.4% rtt=340ms "
+            "site={site}\n{time}:12 media ERROR call dropped reason=MediaTimeout",
+            "{time}:03 mailgw REJECT from=<orders@partner.example> reason='550 5.7.1 "
             "SPF fail' action=quarantine",
         ),
     ),
@@ -2572,7 +2573,7 @@ HANDOFFS = {
         ),
         at_risk=(
             "Management reporting for the morning meeting is wrong or missing.",
-            "ERP postings in Finance are blocked while this lasts.",
+            "Reports and postings that depend on it are late or wrong today.",
         ),
         hypothesis=(
             "A nightly load did not finish.",
@@ -2643,9 +2644,9 @@ HANDOFFS = {
             "3. The order stays 'Queued for export'.",
         ),
         logs=(
-            "{time}:10Z order-export ERROR POST /api/v2/salesorders -> 401 Unauthorized "
-            "(invalid_token)\n{time}:10Z order-export WARN  retry 5/5 failed, message parked",
-            "{time}:00Z edi-gw ERROR AS2 partner={partner}: TLS handshake failed: certificate "
+            "{time}:10 order-export ERROR POST /api/v2/salesorders -> 401 Unauthorized "
+            "(invalid_token)\n{time}:10 order-export WARN  retry 5/5 failed, message parked",
+            "{time}:00 edi-gw ERROR AS2 partner={partner}: TLS handshake failed: certificate "
             "has expired",
         ),
     ),
@@ -2712,8 +2713,8 @@ HANDOFFS = {
             "2. The link redirects to a sign-in page on a look-alike domain.",
         ),
         logs=(
-            "{time}:17Z signin SUCCESS user={first}.x@hartwell-supply.example ip=185.220.101.4 "
-            "country=NL risk=high\n{time}:19Z mailbox rule created 'move to RSS' by same session",
+            "{time}:17 signin SUCCESS user={first}.x@hartwell-supply.example ip=185.220.101.4 "
+            "country=NL risk=high\n{time}:19 mailbox rule created 'move to RSS' by same session",
         ),
     ),
     "other": Handoff(
@@ -2729,8 +2730,8 @@ HANDOFFS = {
 
 URGENCY = {
     1: (
-        "Business stopped: {users} users affected and no workaround. {at_risk}",
-        "Critical: {at_risk} There is no workaround and more users call every few minutes.",
+        "Business stopped: {users} users affected. {at_risk}",
+        "Critical: {at_risk} More users call every few minutes.",
     ),
     2: (
         "Several users blocked with no usable workaround ({users} so far). {at_risk}",
@@ -2803,7 +2804,7 @@ L3_RETURN_GUIDANCE = {
 }
 RETURN_FOLLOWUP = {
     "insufficient_info": (
-        "Called {first} back: {n} colleagues in {dept} have the same problem; error "
+        "Called {first} back: {users} people in {dept} have the same problem; error "
         "'{error_seen}' since {time}. Added to the package and escalating again.",
         "Collected the missing details with {first}: exact error text, start time {time} and "
         "the colleagues affected. Escalating again with them.",
@@ -2840,9 +2841,17 @@ L3_RESEND = {
     "wrong_team": ("Returned by {team}: not theirs. Escalating to {right} with the same package.",),
 }
 STEPS_ADDED = (
-    "Details added after the return: {n} colleagues in {dept} affected; error '{error_seen}' "
+    "Details added after the return: {users} people in {dept} affected; error '{error_seen}' "
     "since {time}.",
 )
+# The database behind each service, for phrases that name one.
+SERVICE_DB = {
+    "CRM": "crm-db-01",
+    "ERP": "erp-db-01",
+    "eCommerce": "shop-db-01",
+    "HR Portal": "hr-portal-db",
+    "Data Warehouse": "dwh-db-01",
+}
 
 DEESCALATE_NOTE = (
     "Fixed on our side: {note} Please confirm with {first} that everything works and resolve "
@@ -2920,9 +2929,11 @@ TASKS = {
     "database": (
         TaskTemplate(
             OPS,
-            "Extend the data volume of {dbhost}",
-            "The data volume of {dbhost} is above 90%. Please add 200 GB in the next quiet window.",
-            "Volume extended by 200 GB online; 61% used.",
+            "Check the night job schedule on k8s-prod",
+            "The jobs around {dbhost} ran late or not at all last night. Please check the "
+            "scheduler and the job pods on the platform side.",
+            "Scheduler healthy; the job pods ran at their usual times and exited cleanly. "
+            "Nothing on the platform side.",
         ),
         TaskTemplate(
             NI,

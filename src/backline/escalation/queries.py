@@ -130,7 +130,7 @@ def escalation_metrics(
     """
     cohort = Ticket.objects.filter(created_at__gte=start, created_at__lt=end)
     events = TicketEvent.objects.filter(ticket__in=cohort.values("id"))
-    reached = Q(data__tier__gte=2) | Q(data__to_tier__gte=2)
+    reached = Q(data__tier__gte=2)  # created, assigned and workflow events all record the tier
     per_ticket = cohort.aggregate(total=Count("id"))
     escalated_ids = events.filter(kind=EventKind.ESCALATED).values("ticket_id")
     reached_count = events.filter(reached).values("ticket_id").distinct().count()

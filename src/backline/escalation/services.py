@@ -93,12 +93,7 @@ def escalation_create(
     evidence = list(ticket.attachments.filter(pk__in=list(evidence_ids)))
     if len(evidence) != len(set(evidence_ids)):
         raise DomainError("Evidence must be attachments of this ticket.", field="evidence")
-    rules.check_escalation(
-        status_open=ticket.status in OPEN_STATUSES,
-        from_tier=ticket.tier,
-        to_tier=to_team.tier,
-        pending=Escalation.objects.filter(ticket=ticket, state=EscalationState.PENDING).exists(),
-    )
+    _check_escalation(ticket, to_team)  # first, so a wrong target is reported before the package
     missing = rules.missing_parts(_package(package, len(evidence)), handoff_required(to_team))
     if missing:
         raise DomainError(
@@ -110,6 +105,13 @@ def escalation_create(
     now = at or timezone.now()
     try:
         with transaction.atomic():
+            # Decide from the row as it is now (locked), not from the caller's possibly old copy.
+            ticket = (
+                Ticket.objects.select_for_update(of=("self",))
+                .select_related("team", "assignee")
+                .get(pk=ticket.pk)
+            )
+            _check_escalation(ticket, to_team)
             escalation = Escalation.objects.create(
                 ticket=ticket,
                 from_team=ticket.team,
@@ -153,6 +155,15 @@ def escalation_create(
         # The one-pending-per-ticket constraint: someone escalated it a moment ago.
         raise Conflict("Someone escalated this ticket a moment ago.", field="to_team") from exc
     return escalation
+
+
+def _check_escalation(ticket: Ticket, to_team: Team) -> None:
+    rules.check_escalation(
+        status_open=ticket.status in OPEN_STATUSES,
+        from_tier=ticket.tier,
+        to_tier=to_team.tier,
+        pending=Escalation.objects.filter(ticket=ticket, state=EscalationState.PENDING).exists(),
+    )
 
 
 def _lock_pending(escalation: Escalation) -> Escalation:
@@ -211,6 +222,7 @@ def escalation_accept(
                 at=now,
             )
         else:
+            Ticket.objects.filter(pk=ticket.pk).update(updated_at=now)
             event_record(
                 ticket=ticket,
                 kind=EventKind.ACCEPTED,
