@@ -355,3 +355,9 @@ def test_status_sort_follows_the_life_cycle(web, l1_agent):
     make_ticket(l1_agent, title="new")
     response = web.get("/tickets/", {"queue": "all", "sort": "status"})
     assert [t.status for t in response.context["page"].object_list] == ["new", "resolved"]
+
+
+def test_minutes_filter_reads_like_a_person():
+    from backline.core.templatetags.backline import minutes
+
+    assert [minutes(v) for v in (None, 30.4, 90, 3000)] == ["—", "30 min", "1.5 h", "2.1 d"]
