@@ -78,3 +78,25 @@ def web(l2_agent) -> Client:
     client = Client()
     client.force_login(l2_agent)
     return client
+
+
+_SEED_MIGRATIONS = (
+    "backline.tickets.migrations.0002_seed_priority_matrix_and_categories",
+    "backline.sla.migrations.0002_seed_default_policies",
+)
+
+
+@pytest.fixture(autouse=True)
+def _seeded_after_flush(request):
+    """Transactional tests start from a flushed database, without the rows that migrations seed
+    (priority matrix, categories, SLA calendars and policies): seed them again, as migrate did."""
+    marker = request.node.get_closest_marker("django_db")
+    if marker is None or not marker.kwargs.get("transaction"):
+        return
+    request.getfixturevalue("transactional_db")
+    import importlib
+
+    from django.apps import apps
+
+    for module in _SEED_MIGRATIONS:
+        importlib.import_module(module).seed(apps, None)

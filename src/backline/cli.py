@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import secrets
+import subprocess
 import sys
 
 DEMO_PASSWORD = "backline-demo"  # noqa: S105 - the documented demo password
@@ -101,8 +102,24 @@ def cmd_demo(args: argparse.Namespace) -> int:
         args.seed, args.tickets = 7, 3000
         cmd_demo_data(args)
     _print_logins()
+    # One worker beside the web server; Ctrl-C reaches both (same process group).
+    subprocess.Popen([sys.executable, "-m", "backline.cli", "worker"])
     args.workers = 2
     return cmd_serve(args)
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    """Run the background tasks and the periodic sweeps (SLA warnings and breaches, auto-close)."""
+    _setup()
+    from backline import worker
+
+    if args.once:
+        print(worker.run_once())
+        return 0
+    from django.conf import settings
+
+    worker.run_forever(interval=args.interval or settings.BACKLINE_WORKER_INTERVAL_SECONDS)
+    return 0
 
 
 def cmd_createuser(args: argparse.Namespace) -> int:
@@ -192,6 +209,11 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--port", type=int, default=None, help="default: $PORT or 8000")
         p.add_argument("--workers", type=int, default=2)
         p.set_defaults(func=func)
+
+    p = sub.add_parser("worker", help=cmd_worker.__doc__)
+    p.add_argument("--interval", type=float, default=None, help="seconds between sweeps")
+    p.add_argument("--once", action="store_true", help="sweep once and exit")
+    p.set_defaults(func=cmd_worker)
 
     p = sub.add_parser("demo-data", help=cmd_demo_data.__doc__)
     p.add_argument("--seed", type=int, default=7)

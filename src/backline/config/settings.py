@@ -61,6 +61,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "django_htmx",
+    "django_tasks",
+    "django_tasks_db",
     "template_partials",
     "backline.core",
     "backline.accounts",
@@ -68,6 +70,7 @@ INSTALLED_APPS = [
     "backline.notifications",
     "backline.tickets",
     "backline.escalation",
+    "backline.sla",
 ]
 
 MIDDLEWARE = [
@@ -200,7 +203,10 @@ BACKLINE_IDEMPOTENCY_TTL_HOURS = 24
 
 BACKLINE_PAGE_SIZE = 50
 
-TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+# Background tasks: stored in the database and run by `backline worker`.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+BACKLINE_WORKER_INTERVAL_SECONDS = int(os.environ.get("BACKLINE_WORKER_INTERVAL", "15"))
+BACKLINE_AUTOCLOSE_DAYS = int(os.environ.get("BACKLINE_AUTOCLOSE_DAYS", "5"))
 
 LOGGING = {
     "version": 1,

@@ -38,6 +38,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
+from django.core.management.color import no_style
 from django.db import connections, router, transaction
 from django.db.models import Count, Max, Model
 from django.utils import timezone
@@ -248,11 +249,20 @@ def _insert(model: type[Model], rows: list[Model]) -> None:
     if not rows:
         return
     db = router.db_for_write(model)
-    if not connections[db].features.can_return_rows_from_bulk_insert:
-        start = (model.objects.using(db).aggregate(top=Max("pk"))["top"] or 0) + 1
-        for offset, row in enumerate(rows):
-            row.pk = start + offset
+    connection = connections[db]
+    if connection.features.can_return_rows_from_bulk_insert:
+        model.objects.using(db).bulk_create(rows, batch_size=_BATCH * 2)
+        return
+    start = (model.objects.using(db).aggregate(top=Max("pk"))["top"] or 0) + 1
+    for offset, row in enumerate(rows):
+        row.pk = start + offset
     model.objects.using(db).bulk_create(rows, batch_size=_BATCH * 2)
+    # Explicit keys do not move a PostgreSQL sequence; move it past them for later inserts.
+    reset = connection.ops.sequence_reset_sql(no_style(), [model])
+    if reset:
+        with connection.cursor() as cursor:
+            for sql in reset:
+                cursor.execute(sql)
 
 
 def _summary(org: Org, cases: reference.Cases, seconds: float) -> str:

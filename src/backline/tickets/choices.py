@@ -100,3 +100,6 @@ class EventKind(models.TextChoices):
     TASK_UPDATED = "task_updated", "Task updated"
     ALERTED = "alerted", "Lead or manager alerted"
     MAJOR_INCIDENT = "major_incident", "Major incident declared"
+    # SLA and OLA clocks (written by the sla app)
+    SLA_WARNING = "sla_warning", "SLA warning"
+    SLA_BREACHED = "sla_breached", "SLA breached"

@@ -7,7 +7,7 @@ import mimetypes
 import os
 import re
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -69,7 +69,7 @@ def event_record(
     attachment: Attachment | None = None,
 ) -> TicketEvent:
     """Append one event to a ticket's timeline (call inside the writing transaction)."""
-    return TicketEvent.objects.create(
+    event = TicketEvent.objects.create(
         ticket=ticket,
         kind=kind,
         actor=actor,
@@ -79,6 +79,8 @@ def event_record(
         comment=comment,
         attachment=attachment,
     )
+    signals.event_recorded.send(sender=TicketEvent, event=event)
+    return event
 
 
 def priority_matrix() -> dict[tuple[int, int], int]:
@@ -755,3 +757,74 @@ def priority_matrix_set(
         impact=impact, urgency=urgency, defaults={"priority": priority}
     )
     return entry
+
+
+def ticket_raise_priority(*, ticket: Ticket, reason: str, at: datetime | None = None) -> Ticket:
+    """Raise the priority one step on behalf of the system (an SLA action), with an event."""
+    now = at or timezone.now()
+    with transaction.atomic():
+        fresh = _lock(ticket, None)
+        if fresh.priority <= Priority.P1:
+            return fresh
+        before = fresh.priority
+        fresh.priority = before - 1
+        _save_versioned(fresh, now)
+        event_record(
+            ticket=fresh,
+            kind=EventKind.UPDATED,
+            actor=None,
+            at=now,
+            data={"changes": {"priority": [before, fresh.priority]}, "reason": reason},
+        )
+    return fresh
+
+
+def ticket_autoclose(*, ticket: Ticket, at: datetime | None = None) -> Ticket | None:
+    """Close a resolved ticket after its quiet period, on behalf of the system; None if it moved."""
+    now = at or timezone.now()
+    with transaction.atomic():
+        fresh = _lock(ticket, None)
+        if fresh.status != Status.RESOLVED:
+            return None
+        fresh.status, fresh.closed_at = Status.CLOSED, now
+        _save_versioned(fresh, now)
+        event_record(
+            ticket=fresh,
+            kind=EventKind.STATUS_CHANGED,
+            actor=None,
+            at=now,
+            data={
+                "from": Status.RESOLVED,
+                "to": Status.CLOSED,
+                "action": "close",
+                "note": "Closed automatically after the quiet period.",
+            },
+        )
+        signals.ticket_transitioned.send(
+            sender=Ticket,
+            ticket=fresh,
+            actor=None,
+            at=now,
+            before=Status.RESOLVED,
+            after=Status.CLOSED,
+            action="close",
+        )
+    return fresh
+
+
+def tickets_autoclose(*, now: datetime | None = None, batch: int = 500) -> dict[str, int]:
+    """Close resolved tickets whose quiet period (BACKLINE_AUTOCLOSE_DAYS) has passed."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(days=settings.BACKLINE_AUTOCLOSE_DAYS)
+    closed = 0
+    while True:
+        due = list(
+            Ticket.objects.filter(status=Status.RESOLVED, resolved_at__lte=cutoff)
+            .order_by("resolved_at")
+            .values_list("id", flat=True)[:batch]
+        )
+        for pk in due:
+            if ticket_autoclose(ticket=Ticket(pk=pk), at=now) is not None:
+                closed += 1
+        if len(due) < batch:
+            return {"closed": closed}

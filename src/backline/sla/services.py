@@ -1,0 +1,391 @@
+"""SLA and OLA clocks: start, pause, resume, stop and re-plan them as the ticket lives; sweep
+for warnings and breaches (each recorded exactly once); write policies and calendars."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from backline.accounts.models import User
+from backline.notifications.choices import NotificationKind
+from backline.notifications.services import notify
+from backline.sla import rules
+from backline.sla.calendar import Calendar, business_minutes_between, holiday_dates
+from backline.sla.choices import ClockState, SlaAction, Target
+from backline.sla.models import BusinessCalendar, ClockPause, OlaTarget, SlaClock, SlaPolicy
+from backline.tickets.choices import EventKind
+from backline.tickets.models import Ticket
+
+_CALENDARS: dict[tuple[int, datetime], Calendar] = {}
+SLA_TARGETS = (Target.FIRST_RESPONSE, Target.RESOLUTION)
+
+
+def calendar_of(record: BusinessCalendar) -> Calendar:
+    """The arithmetic calendar of a stored one (cached per version of the row)."""
+    key = (record.pk, record.updated_at)
+    cal = _CALENDARS.get(key)
+    if cal is None:
+        year = timezone.now().year
+        holidays: frozenset = frozenset()
+        if record.country:
+            holidays = holiday_dates(
+                record.country,
+                range(year - 2, year + 4),
+                record.subdivision or None,
+                closed=_dates(record.closed_dates),
+            )
+        else:
+            holidays = frozenset(_dates(record.closed_dates))
+        cal = rules.build_calendar(
+            tz=record.timezone,
+            week=record.week,
+            holidays=holidays,
+            extra_working_days=record.extra_working_days,
+        )
+        _CALENDARS[key] = cal
+    return cal
+
+
+def _dates(values: list[str]):
+    from datetime import date
+
+    return [date.fromisoformat(v) for v in values]
+
+
+def policies_in_order() -> list[SlaPolicy]:
+    return list(
+        SlaPolicy.objects.filter(is_active=True)
+        .select_related("calendar")
+        .prefetch_related("categories", "services", "requester_teams", "ola_targets")
+    )
+
+
+def _facts(policy: SlaPolicy) -> rules.PolicyFacts:
+    return rules.PolicyFacts(
+        id=policy.pk,
+        priorities=frozenset(policy.priorities),
+        category_ids=frozenset(c.pk for c in policy.categories.all()),
+        service_ids=frozenset(s.pk for s in policy.services.all()),
+        sources=frozenset(policy.sources),
+        requester_team_ids=frozenset(t.pk for t in policy.requester_teams.all()),
+    )
+
+
+def policy_for(ticket: Ticket) -> SlaPolicy | None:
+    """The first active policy whose conditions the ticket meets."""
+    policies = policies_in_order()
+    facts = rules.TicketFacts(
+        priority=ticket.priority,
+        category_id=ticket.category_id,
+        service_id=ticket.service_id,
+        source=ticket.source,
+        requester_team_ids=frozenset(
+            ticket.requester.memberships.values_list("team_id", flat=True)
+        ),
+    )
+    chosen = rules.choose_policy([_facts(p) for p in policies], facts)
+    return next((p for p in policies if p.pk == chosen), None)
+
+
+def _target_minutes(policy: SlaPolicy, target: str, tier: int) -> int | None:
+    if target == Target.FIRST_RESPONSE:
+        return policy.first_response_minutes
+    if target == Target.RESOLUTION:
+        return policy.resolution_minutes
+    ola = next((o for o in policy.ola_targets.all() if o.tier == tier), None)
+    if ola is None:
+        return None
+    return ola.accept_minutes if target == Target.OLA_ACCEPT else ola.resolve_minutes
+
+
+def _replan(clock: SlaClock, cal: Calendar) -> None:
+    if clock.state != ClockState.RUNNING or clock.running_since is None:
+        clock.due_at = clock.warn_at = None
+        return
+    p = rules.plan(
+        cal,
+        target_minutes=clock.target_minutes,
+        elapsed_minutes=clock.elapsed_minutes,
+        running_since=clock.running_since,
+        warn_share=clock.policy.warn_share,
+    )
+    clock.due_at, clock.warn_at = p.due_at, p.warn_at
+
+
+def clock_start(
+    *, ticket: Ticket, policy: SlaPolicy, target: str, tier: int = 0, at: datetime
+) -> SlaClock | None:
+    """Start a clock for `target` if the policy has one and no live clock exists yet."""
+    minutes = _target_minutes(policy, target, tier)
+    if minutes is None:
+        return None
+    if (
+        SlaClock.objects.filter(ticket=ticket, target=target, tier=tier)
+        .exclude(state=ClockState.STOPPED)
+        .exists()
+    ):
+        return None
+    clock = SlaClock(
+        ticket=ticket,
+        policy=policy,
+        target=target,
+        tier=tier,
+        target_minutes=minutes,
+        started_at=at,
+        running_since=at,
+    )
+    _replan(clock, calendar_of(policy.calendar))
+    clock.save()
+    return clock
+
+
+def _live(ticket: Ticket, targets=None, tier: int | None = None):
+    qs = (
+        SlaClock.objects.select_related("policy", "policy__calendar")
+        .filter(ticket=ticket)
+        .exclude(state=ClockState.STOPPED)
+    )
+    if targets is not None:
+        qs = qs.filter(target__in=list(targets))
+    if tier is not None:
+        qs = qs.filter(tier=tier)
+    return list(qs.select_for_update(of=("self",)))
+
+
+def _bank(clock: SlaClock, at: datetime) -> None:
+    """Add the running segment up to `at` to the elapsed business time."""
+    if (
+        clock.state == ClockState.RUNNING
+        and clock.running_since is not None
+        and at > clock.running_since
+    ):
+        cal = calendar_of(clock.policy.calendar)
+        clock.elapsed_minutes += business_minutes_between(cal, clock.running_since, at)
+        clock.running_since = at
+
+
+def clocks_pause(*, ticket: Ticket, reason: str, at: datetime) -> list[SlaClock]:
+    """Pause the running clocks whose policy pauses for `reason` (requester, vendor…)."""
+    paused = []
+    for clock in _live(ticket):
+        if clock.state != ClockState.RUNNING or reason not in clock.policy.pause_reasons:
+            continue
+        _bank(clock, at)
+        clock.state, clock.running_since = ClockState.PAUSED, None
+        _replan(clock, calendar_of(clock.policy.calendar))
+        clock.save()
+        ClockPause.objects.create(clock=clock, reason=reason, paused_at=at)
+        paused.append(clock)
+    return paused
+
+
+def clocks_resume(*, ticket: Ticket, at: datetime) -> list[SlaClock]:
+    """Resume paused clocks; their due time moves by the business time the pause took."""
+    resumed = []
+    for clock in _live(ticket):
+        if clock.state != ClockState.PAUSED:
+            continue
+        clock.state, clock.running_since = ClockState.RUNNING, at
+        _replan(clock, calendar_of(clock.policy.calendar))
+        clock.save()
+        ClockPause.objects.filter(clock=clock, resumed_at__isnull=True).update(resumed_at=at)
+        resumed.append(clock)
+    return resumed
+
+
+def clocks_stop(
+    *, ticket: Ticket, targets, at: datetime, tier: int | None = None
+) -> list[SlaClock]:
+    """Stop clocks: met unless they breached first."""
+    stopped = []
+    for clock in _live(ticket, targets, tier):
+        _bank(clock, at)
+        if clock.state == ClockState.PAUSED:
+            ClockPause.objects.filter(clock=clock, resumed_at__isnull=True).update(resumed_at=at)
+        clock.state, clock.running_since, clock.stopped_at = ClockState.STOPPED, None, at
+        clock.met = clock.breached_at is None and clock.elapsed_minutes <= clock.target_minutes
+        clock.due_at = clock.warn_at = None
+        clock.save()
+        stopped.append(clock)
+    return stopped
+
+
+def clocks_restart_resolution(*, ticket: Ticket, at: datetime) -> SlaClock | None:
+    """A reopened ticket's resolution clock runs on from where it stopped."""
+    clock = (
+        SlaClock.objects.select_related("policy", "policy__calendar")
+        .filter(ticket=ticket, target=Target.RESOLUTION, tier=0)
+        .order_by("-stopped_at")
+        .first()
+    )
+    if clock is None or clock.state != ClockState.STOPPED:
+        return None
+    clock.state, clock.running_since, clock.stopped_at, clock.met = (
+        ClockState.RUNNING,
+        at,
+        None,
+        None,
+    )
+    _replan(clock, calendar_of(clock.policy.calendar))
+    clock.save()
+    return clock
+
+
+def clocks_replan(*, ticket: Ticket, at: datetime) -> list[SlaClock]:
+    """The priority (or something the policy depends on) changed: apply the policy now in force
+    to the live SLA clocks, keeping the business time they have used."""
+    policy = policy_for(ticket)
+    if policy is None:
+        return []
+    changed = []
+    for clock in _live(ticket, SLA_TARGETS):
+        _bank(clock, at)
+        clock.policy = policy
+        clock.target_minutes = _target_minutes(policy, clock.target, 0) or clock.target_minutes
+        if (
+            clock.warned_at is not None
+            and clock.elapsed_minutes < clock.target_minutes * policy.warn_share
+        ):
+            clock.warned_at = None  # a longer target un-warns; a later crossing warns again
+        _replan(clock, calendar_of(policy.calendar))
+        clock.save()
+        changed.append(clock)
+    return changed
+
+
+# --- The sweep ---------------------------------------------------------------------------------
+
+
+def sla_sweep(*, now: datetime | None = None, batch: int = 500) -> dict[str, int]:
+    """Record due warnings and breaches, each exactly once, however many workers run it and
+    however late (a breach is dated when it happened, not when it was noticed)."""
+    now = now or timezone.now()
+    counts = {"warned": 0, "breached": 0}
+    for kind, field, when in (
+        ("warned", "warned_at", "warn_at"),
+        ("breached", "breached_at", "due_at"),
+    ):
+        while True:
+            ids = list(
+                SlaClock.objects.filter(
+                    state=ClockState.RUNNING, **{f"{field}__isnull": True, f"{when}__lte": now}
+                )
+                .order_by(when)
+                .values_list("id", flat=True)[:batch]
+            )
+            if not ids:
+                break
+            for clock_id in ids:
+                if _fire(clock_id, kind, field, when, now):
+                    counts[kind] += 1
+            if len(ids) < batch:
+                break
+    return counts
+
+
+def _fire(clock_id: int, kind: str, field: str, when: str, now: datetime) -> bool:
+    from backline.tickets.services import event_record
+
+    with transaction.atomic():
+        clock = SlaClock.objects.select_related("ticket", "policy").filter(pk=clock_id).first()
+        if clock is None or getattr(clock, when) is None:
+            return False
+        moment = min(getattr(clock, when), now)
+        # The conditional update is the once-only guard: a second worker updates nothing.
+        won = SlaClock.objects.filter(
+            pk=clock_id, state=ClockState.RUNNING, **{f"{field}__isnull": True}
+        ).update(**{field: moment})
+        if not won:
+            return False
+        event_kind = EventKind.SLA_WARNING if kind == "warned" else EventKind.SLA_BREACHED
+        event_record(
+            ticket=clock.ticket,
+            kind=event_kind,
+            actor=None,
+            at=moment,
+            internal=True,
+            data={
+                "clock": clock.pk,
+                "target": clock.target,
+                "tier": clock.tier,
+                "policy": clock.policy.name,
+                "due_at": clock.due_at.isoformat() if clock.due_at else None,
+                "noticed_at": now.isoformat(),
+            },
+        )
+        actions = clock.policy.warning_actions if kind == "warned" else clock.policy.breach_actions
+        _run_actions(clock, actions, kind, moment)
+    return True
+
+
+def _run_actions(clock: SlaClock, actions: list[str], kind: str, at: datetime) -> None:
+    ticket = clock.ticket
+    word = "at risk" if kind == "warned" else "breached"
+    title = f"{ticket.number} {Target(clock.target).label} {word}: {ticket.title}"
+    recipients: list[User] = []
+    if SlaAction.NOTIFY_ASSIGNEE in actions and ticket.assignee_id:
+        recipients.append(ticket.assignee)
+    if SlaAction.NOTIFY_TEAM in actions and ticket.team_id:
+        recipients += list(User.objects.filter(memberships__team_id=ticket.team_id, is_active=True))
+    if SlaAction.NOTIFY_LEAD in actions and ticket.team_id:
+        recipients += list(
+            User.objects.filter(
+                memberships__team_id=ticket.team_id, memberships__is_lead=True, is_active=True
+            )
+        )
+    if recipients:
+        notify(
+            recipients=recipients,
+            kind=NotificationKind.ALERT,
+            title=title,
+            url=ticket.get_absolute_url(),
+            ticket_number=ticket.number,
+            at=at,
+        )
+    if SlaAction.ALERT_MANAGER in actions:
+        managers = User.objects.filter(role__in=["manager"], is_active=True)
+        notify(
+            recipients=managers,
+            kind=NotificationKind.ALERT,
+            title=title,
+            url=ticket.get_absolute_url(),
+            ticket_number=ticket.number,
+            at=at,
+        )
+    if SlaAction.RAISE_PRIORITY in actions:
+        from backline.tickets.services import ticket_raise_priority
+
+        ticket_raise_priority(ticket=ticket, reason=f"SLA {word}", at=at)
+
+
+def policy_actions_valid(actions: list[str]) -> list[str]:
+    """Validate a list of warning or breach actions."""
+    unknown = set(actions) - set(SlaAction.values)
+    if unknown:
+        from backline.core.errors import DomainError
+
+        raise DomainError(f"Unknown action {sorted(unknown)[0]!r}.", field="actions")
+    return [a for a in SlaAction.values if a in set(actions)]
+
+
+def ola_targets(policy: SlaPolicy) -> list[OlaTarget]:
+    return list(policy.ola_targets.all())
+
+
+def describe(clock: SlaClock) -> dict[str, Any]:
+    """What the UI and API show for a clock, including business minutes left."""
+    now = timezone.now()
+    left = None
+    if clock.state == ClockState.RUNNING and clock.due_at is not None:
+        cal = calendar_of(clock.policy.calendar)
+        left = (
+            business_minutes_between(cal, now, clock.due_at)
+            if clock.due_at > now
+            else -business_minutes_between(cal, clock.due_at, now)
+        )
+    elif clock.state == ClockState.PAUSED:
+        left = clock.target_minutes - clock.elapsed_minutes
+    return {"clock": clock, "minutes_left": left}

@@ -1,0 +1,67 @@
+"""`backline worker`: the background tasks queue plus the periodic sweeps.
+
+Any number of workers may run at once: every sweep records each outcome with a conditional
+update (a warning, a breach, a close happens once), so a second worker finds nothing left to do,
+and a worker killed mid-sweep loses nothing — the next sweep picks up where it stopped.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import time
+from collections.abc import Callable
+
+from django.conf import settings
+from django.core.management import call_command
+from django.db import close_old_connections
+from django.utils import timezone
+
+logger = logging.getLogger("backline.worker")
+
+
+def sweeps() -> list[tuple[str, Callable[[], dict]]]:
+    """The periodic jobs, in the order they run."""
+    from backline.sla.services import sla_sweep
+    from backline.tickets.services import tickets_autoclose
+
+    return [
+        ("sla", lambda: sla_sweep(now=timezone.now())),
+        ("autoclose", lambda: tickets_autoclose(now=timezone.now())),
+    ]
+
+
+def run_once() -> dict[str, dict]:
+    """Run every sweep once, then the queued background tasks."""
+    results = {}
+    for name, job in sweeps():
+        try:
+            results[name] = job()
+        except Exception:  # a failing sweep must not stop the others; it is retried next round
+            logger.exception("sweep %s failed", name)
+            results[name] = {"error": 1}
+    if "django_tasks_db" in settings.INSTALLED_APPS:
+        call_command("db_worker", batch=True, verbosity=0)
+    return results
+
+
+def run_forever(*, interval: float) -> None:
+    """Sweep every `interval` seconds until SIGINT or SIGTERM."""
+    stop = {"now": False}
+
+    def request_stop(signum, frame) -> None:
+        stop["now"] = True
+
+    signal.signal(signal.SIGINT, request_stop)
+    signal.signal(signal.SIGTERM, request_stop)
+    logger.info("worker started; sweeping every %s s", interval)
+    while not stop["now"]:
+        close_old_connections()
+        results = run_once()
+        if any(any(v for v in r.values()) for r in results.values()):
+            logger.info("sweep: %s", results)
+        slept = 0.0
+        while slept < interval and not stop["now"]:
+            time.sleep(0.5)
+            slept += 0.5
+    logger.info("worker stopped")
