@@ -326,7 +326,7 @@ def _run_actions(clock: SlaClock, actions: list[str], kind: str, at: datetime) -
     word = "at risk" if kind == "warned" else "breached"
     title = f"{ticket.number} {Target(clock.target).label} {word}: {ticket.title}"
     recipients: list[User] = []
-    if SlaAction.NOTIFY_ASSIGNEE in actions and ticket.assignee_id:
+    if SlaAction.NOTIFY_ASSIGNEE in actions and ticket.assignee is not None:
         recipients.append(ticket.assignee)
     if SlaAction.NOTIFY_TEAM in actions and ticket.team_id:
         recipients += list(User.objects.filter(memberships__team_id=ticket.team_id, is_active=True))
