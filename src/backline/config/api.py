@@ -7,6 +7,7 @@ from backline.core.api import StaffSessionAuth, StrictParser, TokenAuth, install
 from backline.escalation.api import router as escalation_router
 from backline.escalation.collab_api import router as collab_router
 from backline.notifications.api import router as notifications_router
+from backline.sla.api import router as sla_router
 from backline.tickets.api import router as tickets_router
 from backline.tickets.routing_api import router as routing_router
 
@@ -25,3 +26,4 @@ api.add_router("/", escalation_router)
 api.add_router("/", notifications_router)
 api.add_router("/routing-rules", routing_router)
 api.add_router("/", collab_router)
+api.add_router("/", sla_router)

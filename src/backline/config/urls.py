@@ -10,6 +10,7 @@ urlpatterns = [
     path("accounts/", include("backline.accounts.urls")),
     path("notifications/", include("backline.notifications.urls")),
     path("settings/routing/", include("backline.tickets.routing_urls")),
+    path("settings/", include("backline.sla.urls")),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
 ]

@@ -7,6 +7,7 @@ class SlaConfig(AppConfig):
     verbose_name = "SLAs, OLAs and business calendars"
 
     def ready(self) -> None:
-        from backline.sla import handlers
+        from backline.sla import handlers, panels
 
         handlers.connect()
+        panels.register()

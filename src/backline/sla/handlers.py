@@ -7,8 +7,38 @@ from typing import Any
 from backline.tickets import signals
 from backline.tickets.choices import EventKind, Status
 
+# Events that may start, pause, resume, stop or re-plan a clock (UPDATED only with a priority).
+_CLOCK_EVENTS = frozenset(
+    {
+        EventKind.CREATED,
+        EventKind.STATUS_CHANGED,
+        EventKind.REPLIED,
+        EventKind.ESCALATED,
+        EventKind.RETURNED,
+        EventKind.DEESCALATED,
+        EventKind.ACCEPTED,
+        EventKind.UPDATED,
+    }
+)
+
 
 def on_event(sender, event, **kwargs: Any) -> None:
+    """Follow the event with the clocks, then refresh the ticket's denormalised SLA fields."""
+    from backline.sla import services
+
+    if event.kind not in _CLOCK_EVENTS:
+        return
+    if event.kind == EventKind.UPDATED and "priority" not in (
+        (event.data or {}).get("changes") or {}
+    ):
+        return
+    _follow(event)
+    ticket = event.ticket
+    # Also set on the instance the service holds, so a later full save() does not undo it.
+    ticket.sla_due_at, ticket.sla_state = services.ticket_sla_refresh(ticket.pk)
+
+
+def _follow(event) -> None:
     """Start, pause, resume, stop or re-plan the ticket's clocks after one of its events."""
     from backline.sla import services
     from backline.sla.choices import Target

@@ -256,6 +256,31 @@ def clocks_replan(*, ticket: Ticket, at: datetime) -> list[SlaClock]:
     return changed
 
 
+def ticket_sla_refresh(ticket_id: int) -> tuple[datetime | None, str]:
+    """Recompute the ticket's `sla_due_at` and `sla_state` from its live SLA clocks and store them
+    with a queryset update (no version bump: the ticket itself did not change)."""
+    from backline.tickets.models import SlaState
+
+    live = list(
+        SlaClock.objects.filter(ticket_id=ticket_id, target__in=SLA_TARGETS, tier=0)
+        .exclude(state=ClockState.STOPPED)
+        .values_list("state", "due_at", "warned_at", "breached_at")
+    )
+    running = [row for row in live if row[0] == ClockState.RUNNING]
+    due = min((row[1] for row in running if row[1] is not None), default=None)
+    state: str = SlaState.NONE
+    if any(row[3] is not None for row in live):
+        state = SlaState.BREACHED
+    elif live and not running:
+        state = SlaState.PAUSED
+    elif any(row[2] is not None for row in running):
+        state = SlaState.WARNING
+    elif running:
+        state = SlaState.OK
+    Ticket.objects.filter(pk=ticket_id).update(sla_due_at=due, sla_state=state)
+    return due, str(state)
+
+
 # --- The sweep ---------------------------------------------------------------------------------
 
 
@@ -318,6 +343,7 @@ def _fire(clock_id: int, kind: str, field: str, when: str, now: datetime) -> boo
         )
         actions = clock.policy.warning_actions if kind == "warned" else clock.policy.breach_actions
         _run_actions(clock, actions, kind, moment)
+        ticket_sla_refresh(clock.ticket_id)
     return True
 
 
@@ -389,3 +415,244 @@ def describe(clock: SlaClock) -> dict[str, Any]:
     elif clock.state == ClockState.PAUSED:
         left = clock.target_minutes - clock.elapsed_minutes
     return {"clock": clock, "minutes_left": left}
+
+
+# --- Policies and calendars (managers) ---------------------------------------------------------
+
+_POLICY_M2M = ("categories", "services", "requester_teams")
+_POLICY_REQUIRED = ("name", "calendar", "first_response_minutes", "resolution_minutes")
+
+
+def require_sla_manager(actor: User) -> None:
+    """SLA targets are promises to the business: only managers and admins change them."""
+    from backline.core.errors import PermissionDenied
+
+    if not actor.is_active or not actor.is_manager:
+        raise PermissionDenied("Only managers and admins can configure SLAs and calendars.")
+
+
+def _fail(message: str, field: str):
+    from backline.core.errors import DomainError
+
+    return DomainError(message, field=field)
+
+
+def _choice_list(values: Any, allowed: list, field: str) -> list:
+    values = list(values or [])
+    unknown = [v for v in values if v not in allowed]
+    if unknown:
+        raise _fail(f"Unknown {field.rstrip('s').replace('_', ' ')} {unknown[0]!r}.", field)
+    return [v for v in allowed if v in values]
+
+
+def _minutes(value: Any, field: str, *, optional: bool = False) -> int | None:
+    if value is None and optional:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise _fail("Enter a whole number of minutes greater than 0.", field)
+    return value
+
+
+def _policy_value(name: str, value: Any) -> Any:
+    from backline.tickets.choices import PendingReason, Source
+
+    if name == "name":
+        if not str(value or "").strip():
+            raise _fail("A policy needs a name.", "name")
+        return str(value).strip()
+    if name == "priorities":
+        return _choice_list(value, [1, 2, 3, 4], "priorities")
+    if name == "sources":
+        return _choice_list(value, list(Source.values), "sources")
+    if name == "pause_reasons":
+        return _choice_list(value, list(PendingReason.values), "pause_reasons")
+    if name in ("warning_actions", "breach_actions"):
+        return _choice_list(value, list(SlaAction.values), name)
+    if name in ("first_response_minutes", "resolution_minutes"):
+        return _minutes(value, name)
+    if name == "warn_share":
+        if not isinstance(value, int | float) or not 0 < value < 1:
+            raise _fail("The warning share must lie between 0 and 1 (0.75 warns at 75 %).", name)
+        return float(value)
+    if name == "calendar":
+        if not isinstance(value, BusinessCalendar):
+            raise _fail("Choose a business calendar.", "calendar")
+        return value
+    if name in ("is_active",):
+        return bool(value)
+    if name == "position":
+        if not isinstance(value, int) or value < 0:
+            raise _fail("The position must be 0 or more.", "position")
+        return value
+    raise _fail(f"Unknown field {name!r}.", name)
+
+
+def _ola_rows(value: Any) -> dict[int, tuple[int | None, int | None]]:
+    rows: dict[int, tuple[int | None, int | None]] = {}
+    for tier, targets in dict(value or {}).items():
+        if int(tier) not in (2, 3):
+            raise _fail("OLA targets exist for tiers 2 and 3.", "ola_targets")
+        rows[int(tier)] = (
+            _minutes(targets.get("accept_minutes"), f"ola_{tier}_accept", optional=True),
+            _minutes(targets.get("resolve_minutes"), f"ola_{tier}_resolve", optional=True),
+        )
+    return rows
+
+
+def sla_policy_save(
+    *, actor: User, policy: SlaPolicy | None = None, changes: dict[str, Any]
+) -> SlaPolicy:
+    """Create a policy (`policy=None`) or change the given fields of one. Clocks already running
+    keep their targets until something re-plans them (a priority change)."""
+    require_sla_manager(actor)
+    if policy is None:
+        last = SlaPolicy.objects.order_by("-position").values_list("position", flat=True).first()
+        policy = SlaPolicy(position=(last or 0) + 1)
+        missing = [name for name in _POLICY_REQUIRED if changes.get(name) in (None, "")]
+        if missing:
+            raise _fail("This field is required.", missing[0])
+    m2m = {name: list(changes[name]) for name in _POLICY_M2M if name in changes}
+    ola = _ola_rows(changes["ola_targets"]) if "ola_targets" in changes else None
+    for name, value in changes.items():
+        if name not in _POLICY_M2M and name != "ola_targets":
+            setattr(policy, name, _policy_value(name, value))
+    _clean_model(policy)
+    with transaction.atomic():
+        policy.save()
+        for name, objects in m2m.items():
+            getattr(policy, name).set(objects)
+        if ola is not None:
+            _save_ola(policy, ola)
+    return policy
+
+
+def _save_ola(policy: SlaPolicy, rows: dict[int, tuple[int | None, int | None]]) -> None:
+    for tier, (accept, resolve) in rows.items():
+        if accept is None and resolve is None:
+            OlaTarget.objects.filter(policy=policy, tier=tier).delete()
+        else:
+            OlaTarget.objects.update_or_create(
+                policy=policy,
+                tier=tier,
+                defaults={"accept_minutes": accept, "resolve_minutes": resolve},
+            )
+
+
+def _clean_model(obj: Any) -> None:
+    """full_clean, with the model's complaints turned into a DomainError naming the fields."""
+    from django.core.exceptions import ValidationError
+
+    from backline.core.errors import DomainError
+
+    try:
+        obj.full_clean(validate_constraints=True)
+    except ValidationError as exc:
+        errors = [
+            {"field": field, "message": str(messages[0])}
+            for field, messages in exc.message_dict.items()
+        ]
+        first = errors[0]
+        raise DomainError(
+            first["message"],
+            field=None if first["field"] == "__all__" else first["field"],
+            errors=errors,
+        ) from exc
+
+
+def _spans(value: Any, field: str) -> list[list[str]]:
+    """Validate `[["08:00", "12:00"], …]` for one day (sorted, not overlapping)."""
+    from backline.sla.calendar import hours
+
+    try:
+        spans = [[str(a).strip(), str(b).strip()] for a, b in (value or [])]
+        hours(*(f"{a}-{b}" for a, b in spans))
+    except (TypeError, ValueError) as exc:
+        raise _fail(f"Working hours: {exc}", field) from exc
+    return spans
+
+
+def _iso_date(text: Any, field: str) -> str:
+    from datetime import date
+
+    try:
+        return date.fromisoformat(str(text).strip()).isoformat()
+    except ValueError as exc:
+        raise _fail(f"{text!r} is not a date like 2026-12-24.", field) from exc
+
+
+def _calendar_value(name: str, value: Any) -> Any:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    from backline.sla.choices import WEEKDAYS
+
+    if name == "name":
+        if not str(value or "").strip():
+            raise _fail("A calendar needs a name.", "name")
+        return str(value).strip()
+    if name == "timezone":
+        try:
+            ZoneInfo(str(value))
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise _fail(f"Unknown time zone {value!r} (e.g. Europe/Berlin).", name) from exc
+        return str(value)
+    if name == "week":
+        week = dict(value or {})
+        unknown = set(week) - set(WEEKDAYS)
+        if unknown:
+            raise _fail(f"Unknown weekday {sorted(unknown)[0]!r}.", "week")
+        return {day: _spans(week[day], day) for day in WEEKDAYS if week.get(day)}
+    if name in ("country", "subdivision"):
+        return str(value or "").strip().upper()
+    if name == "closed_dates":
+        return sorted({_iso_date(v, name) for v in (value or [])})
+    if name == "extra_working_days":
+        return {
+            _iso_date(day, name): _spans(spans, name)
+            for day, spans in sorted(dict(value or {}).items())
+        }
+    raise _fail(f"Unknown field {name!r}.", name)
+
+
+def _check_holidays(record: BusinessCalendar) -> None:
+    import holidays as holidays_package
+
+    if not record.country:
+        if record.subdivision:
+            raise _fail("A subdivision needs a country.", "subdivision")
+        return
+    supported = holidays_package.list_supported_countries()
+    if record.country not in supported:
+        raise _fail(f"No public holidays known for country {record.country!r}.", "country")
+    if record.subdivision and record.subdivision not in supported[record.country]:
+        raise _fail(
+            f"{record.country} has no subdivision {record.subdivision!r} "
+            f"(known: {', '.join(supported[record.country][:12])}…).",
+            "subdivision",
+        )
+
+
+def business_calendar_save(
+    *, actor: User, calendar: BusinessCalendar | None = None, changes: dict[str, Any]
+) -> BusinessCalendar:
+    """Create a calendar (`calendar=None`) or change the given fields of one. Running clocks keep
+    their due times until they are next re-planned (pause, resume, priority change)."""
+    require_sla_manager(actor)
+    if calendar is None:
+        calendar = BusinessCalendar()
+        if not str(changes.get("name") or "").strip():
+            raise _fail("This field is required.", "name")
+    for name, value in changes.items():
+        setattr(calendar, name, _calendar_value(name, value))
+    _check_holidays(calendar)
+    if not calendar.week:
+        raise _fail("Give working hours for at least one weekday (00:00-24:00 for 24×7).", "mon")
+    _clean_model(calendar)
+    try:
+        rules.build_calendar(
+            tz=calendar.timezone, week=calendar.week, extra_working_days=calendar.extra_working_days
+        )
+    except ValueError as exc:
+        raise _fail(str(exc), "week") from exc
+    with transaction.atomic():
+        calendar.save()
+    return calendar

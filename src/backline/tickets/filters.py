@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Literal
 
-from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
+from django.db.models import Case, F, IntegerField, Q, QuerySet, Value, When
+from django.db.models.expressions import OrderBy
 from django.http import QueryDict
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -13,17 +14,21 @@ from backline.core.api import Id
 from backline.tickets import rules
 from backline.tickets.choices import OPEN_STATUSES, Status
 
-Queue = Literal["mine", "teams", "unassigned", "open", "all"]
+Queue = Literal["mine", "teams", "unassigned", "at_risk", "open", "all"]
 
 QUEUES: dict[str, str] = {
     "mine": "My work",
     "teams": "My teams",
     "unassigned": "Unassigned",
+    "at_risk": "At risk",
     "open": "All open",
     "all": "All tickets",
 }
 
-SORTS: dict[str, tuple[str, ...]] = {
+_DUE = F("sla_due_at")
+SORTS: dict[str, tuple[str | OrderBy, ...]] = {
+    "due": (_DUE.asc(nulls_last=True), "-priority", "id"),
+    "-due": (_DUE.desc(nulls_last=True), "id"),
     "priority": ("priority", "-updated_at", "-id"),
     "-priority": ("-priority", "-updated_at", "-id"),
     "updated": ("updated_at", "id"),
@@ -44,7 +49,16 @@ STATUS_RANK = Case(
     output_field=IntegerField(),
 )
 
+# At risk: breached first, then by time to breach (`sla_due_at`, indexed with the status).
+AT_RISK_ORDER: tuple[str | OrderBy, ...] = (
+    Case(When(sla_state="breached", then=Value(0)), default=Value(1)).asc(),
+    _DUE.asc(nulls_last=True),
+    "id",
+)
+
 SortKey = Literal[
+    "due",
+    "-due",
     "priority",
     "-priority",
     "updated",
@@ -72,7 +86,11 @@ class TicketFilter(BaseModel):
 
     model_config = ConfigDict(extra="ignore")
 
-    queue: Queue | None = Field(None, description="A preset: mine, teams, unassigned, open, all")
+    queue: Queue | None = Field(
+        None,
+        description="A preset: mine, teams, unassigned, at_risk (running SLA, breached first, "
+        "then by time to breach), open, all",
+    )
     status: list[StatusKey] | None = Field(
         None, description="Statuses; `open` stands for every open status"
     )
@@ -126,9 +144,11 @@ class TicketFilter(BaseModel):
         return cls.model_validate(data)
 
     @property
-    def order(self) -> tuple[str, ...]:
+    def order(self) -> tuple[str | OrderBy, ...]:
         if self.sort:
             return SORTS[self.sort]
+        if self.queue == "at_risk":
+            return AT_RISK_ORDER
         if self.queue == "all" or (self.status and "open" not in self.status):
             return SORTS["-number"]
         return SORTS["priority"]
@@ -166,6 +186,8 @@ class TicketFilter(BaseModel):
             return qs.filter(assignee=user)
         if self.queue == "teams":
             return qs.filter(team_id__in=team_ids)
+        if self.queue == "at_risk":
+            return qs.filter(sla_due_at__isnull=False)
         if self.queue == "unassigned":
             qs = qs.filter(assignee__isnull=True)
             return qs.filter(team_id__in=team_ids) if team_ids else qs

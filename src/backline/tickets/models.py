@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
+from django.utils import timezone
 
 from backline.tickets import rules
 from backline.tickets.choices import (
@@ -22,6 +23,27 @@ from backline.tickets.choices import (
 )
 
 User = settings.AUTH_USER_MODEL
+
+
+class SlaState(models.TextChoices):
+    """The ticket's SLA at a glance, denormalised from its live clocks by the sla app."""
+
+    NONE = "", "No SLA"
+    OK = "ok", "On track"
+    WARNING = "warning", "At risk"
+    BREACHED = "breached", "Breached"
+    PAUSED = "paused", "Paused"
+
+
+def _short_duration(minutes: int) -> str:
+    """1 d 3 h, 2 h 10 m, 35 m."""
+    days, rest = divmod(minutes, 1440)
+    hours_part, mins = divmod(rest, 60)
+    if days:
+        return f"{days} d {hours_part} h" if hours_part else f"{days} d"
+    if hours_part:
+        return f"{hours_part} h {mins} m" if mins else f"{hours_part} h"
+    return f"{mins} m"
 
 
 class Category(models.Model):
@@ -139,6 +161,12 @@ class Ticket(models.Model):
     reopen_count = models.PositiveIntegerField(default=0)
     version = models.PositiveIntegerField(default=1)
     watchers = models.ManyToManyField(User, through="TicketWatcher", related_name="watched_tickets")
+    # Kept by sla.services.ticket_sla_refresh (a queryset update, no version bump) so queues can
+    # sort and badge by time to breach without reading the clocks row by row.
+    sla_due_at = models.DateTimeField(
+        null=True, blank=True, help_text="Earliest due time of the running SLA clocks"
+    )
+    sla_state = models.CharField(max_length=10, choices=SlaState.choices, blank=True, default="")
 
     class Meta:
         ordering = ["-id"]
@@ -149,6 +177,7 @@ class Ticket(models.Model):
             models.Index(fields=["requester", "status"], name="ticket_requester_status"),
             models.Index(fields=["created_at"], name="ticket_created"),
             models.Index(fields=["updated_at"], name="ticket_updated"),
+            models.Index(fields=["status", "sla_due_at"], name="ticket_status_sla_due"),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(tier__in=[1, 2, 3]), name="ticket_tier_valid"),
@@ -174,6 +203,19 @@ class Ticket(models.Model):
     @property
     def is_open(self) -> bool:
         return self.status in OPEN_STATUSES
+
+    @property
+    def sla_badge(self) -> str:
+        """Queue badge text: wall-clock time to `sla_due_at` (the ticket page shows business time,
+        which would need each row's calendar)."""
+        if not self.is_open or not self.sla_state:
+            return ""
+        if self.sla_state == SlaState.PAUSED or self.sla_due_at is None:
+            return "paused"
+        minutes = int((self.sla_due_at - timezone.now()).total_seconds() // 60)
+        if minutes < 0:
+            return f"overdue {_short_duration(-minutes)}"
+        return f"{_short_duration(minutes)} left"
 
 
 class Comment(models.Model):

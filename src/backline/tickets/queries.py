@@ -110,6 +110,9 @@ def queue_counts(user: User) -> dict[str, int]:
         mine=Count("id", filter=is_open & Q(assignee=user)),
         teams=Count("id", filter=is_open & Q(team_id__in=team_ids)),
         unassigned=Count("id", filter=unassigned),
+        # The badge counts what needs attention (warned or breached), not every running clock
+        # the at-risk list shows below them.
+        at_risk=Count("id", filter=is_open & Q(sla_state__in=["warning", "breached"])),
         open=Count("id", filter=is_open),
         all=Count("id"),
     )

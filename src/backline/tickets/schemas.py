@@ -44,6 +44,12 @@ class TicketListItem(Schema):
     created_at: datetime
     updated_at: datetime
     version: int
+    sla_due_at: datetime | None = Field(
+        None, description="Earliest due time of the running SLA clocks (first response, resolution)"
+    )
+    sla_state: str = Field(
+        "", description="'' (no SLA), ok, warning, breached or paused; see /tickets/{number}/clocks"
+    )
 
 
 class TicketOut(TicketListItem):
