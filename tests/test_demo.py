@@ -40,6 +40,7 @@ MOVES = {
     EventKind.RETURNED,
     EventKind.DEESCALATED,
 }
+SLA_EVENTS = {EventKind.SLA_WARNING, EventKind.SLA_BREACHED}
 REFERENCE_CASES = {
     "CRM crashes whenever users generate reports": "Application Support",
     "Intermittent disconnections from the collaboration platform for many employees": (
@@ -195,7 +196,8 @@ def test_reference_cases_carry_full_handoff_packages_and_one_waits_in_an_inbox(d
 
 def test_every_timeline_agrees_with_its_ticket(demo):
     events = defaultdict(list)
-    for event in TicketEvent.objects.order_by("at", "id"):
+    # SLA warnings and breaches are recorded by the sweep without touching the ticket.
+    for event in TicketEvent.objects.exclude(kind__in=SLA_EVENTS).order_by("at", "id"):
         events[event.ticket_id].append(event)
     now = timezone.now()
     members = set(TeamMembership.objects.values_list("team_id", "user_id"))
@@ -443,3 +445,107 @@ def test_summary_names_the_reference_cases_and_progress_off_is_silent(db, capsys
     for title in REFERENCE_CASES:
         assert title in summary
     assert capsys.readouterr() == ("", "")
+
+
+def _history(ticket: Ticket) -> bool:
+    return ticket.title not in REFERENCE_CASES
+
+
+def test_every_history_ticket_has_its_sla_clocks_and_one_live_clock_per_target(demo):
+    from backline.sla import services as sla
+    from backline.sla.choices import ClockState, Target
+    from backline.sla.models import SlaClock
+
+    clocks = defaultdict(list)
+    for clock in SlaClock.objects.all():
+        clocks[clock.ticket_id].append(clock)
+    for ticket in filter(_history, Ticket.objects.select_related("requester")):
+        if sla.policy_for(ticket) is None:
+            continue
+        targets = Counter((c.target, c.tier) for c in clocks[ticket.pk])
+        assert targets[(Target.FIRST_RESPONSE, 0)] == 1, ticket.number
+        assert targets[(Target.RESOLUTION, 0)] == 1, ticket.number
+        live = Counter((c.target, c.tier) for c in clocks[ticket.pk] if c.state != "stopped")
+        assert all(n == 1 for n in live.values()), ticket.number
+        for clock in clocks[ticket.pk]:
+            if clock.state == ClockState.STOPPED:
+                assert clock.met == (
+                    clock.breached_at is None and clock.elapsed_minutes <= clock.target_minutes
+                )
+                assert clock.due_at is None and clock.stopped_at <= ticket.updated_at
+            elif clock.state == ClockState.RUNNING:
+                assert clock.due_at is not None and clock.warn_at <= clock.due_at
+            else:
+                assert clock.due_at is None and clock.pauses.filter(resumed_at=None).count() == 1
+        if not ticket.is_open:
+            assert not live, f"{ticket.number} is {ticket.status} with live clocks"
+
+
+def test_history_clocks_agree_with_the_live_handlers_on_the_reference_cases(demo):
+    """The reference cases got their clocks from sla.handlers; replaying their events in memory
+    must give the same clocks (the sweep has not run on them, so compare without crossings)."""
+    from backline.demo import clocks
+    from backline.sla.models import SlaClock
+
+    fields = ("target", "tier", "policy_id", "state", "started_at", "elapsed_minutes")
+    fields += ("running_since", "due_at", "warn_at", "stopped_at", "met", "target_minutes")
+    cases = [t for t in Ticket.objects.all() if not _history(t)]
+    assert len(cases) == 3
+    for ticket in cases:
+        events = list(ticket.events.exclude(kind__in=SLA_EVENTS).order_by("at", "id"))
+        replayed = clocks.replay([(ticket, events)], now=events[0].at - timedelta(days=1))
+        got = sorted(tuple(getattr(c, f) for f in fields) for c in replayed.clocks)
+        live = SlaClock.objects.filter(ticket=ticket)
+        assert got == sorted(tuple(getattr(c, f) for f in fields) for c in live), ticket.number
+        assert any(c.target == "ola_accept" for c in live)
+
+
+def test_each_breach_and_warning_is_one_event_dated_when_it_happened(demo):
+    from backline.sla.models import SlaClock
+
+    events = defaultdict(list)
+    for event in TicketEvent.objects.filter(kind__in=SLA_EVENTS):
+        assert event.is_internal and event.actor is None
+        events[(event.kind, event.data["clock"])].append(event)
+    breached = SlaClock.objects.filter(breached_at__isnull=False).select_related("policy")
+    assert breached.exists()
+    for clock in breached:
+        (event,) = events.pop((EventKind.SLA_BREACHED, clock.pk))
+        assert event.at == clock.breached_at and event.ticket_id == clock.ticket_id
+        assert event.data["target"] == clock.target and event.data["tier"] == clock.tier
+        assert event.data["policy"] == clock.policy.name and event.data["due_at"]
+        assert set(event.data) == {"clock", "target", "tier", "policy", "due_at", "noticed_at"}
+    for clock in SlaClock.objects.filter(warned_at__isnull=False):
+        assert events.pop((EventKind.SLA_WARNING, clock.pk))[-1].at == clock.warned_at
+    # No other SLA events (a re-planned clock may have warned twice, both are popped above).
+    assert not [k for k in events if k[0] == EventKind.SLA_BREACHED]
+
+
+def test_breaches_have_a_realistic_share_per_priority_and_some_open_tickets_are_at_risk(db):
+    from backline.sla.choices import ClockState, Target
+    from backline.sla.models import SlaClock
+
+    _load(tickets=1500)
+    resolution = SlaClock.objects.filter(target=Target.RESOLUTION, tier=0).exclude(
+        ticket__title__in=list(REFERENCE_CASES)
+    )
+    shares = {}
+    for priority in (1, 2, 3, 4):
+        clocks = resolution.filter(policy__priorities=[priority])
+        shares[priority] = clocks.filter(breached_at__isnull=False).count() / clocks.count()
+    assert all(0.03 <= share <= 0.18 for share in shares.values()), shares
+    first = SlaClock.objects.filter(target=Target.FIRST_RESPONSE, breached_at__isnull=False)
+    assert 0 < first.count() < 0.05 * resolution.count()
+    # When the demo starts, some open tickets are at risk and some have breached.
+    live = SlaClock.objects.filter(
+        ticket__status__in=OPEN_STATUSES, state=ClockState.RUNNING
+    ).exclude(ticket__title__in=list(REFERENCE_CASES))  # the worker sweeps those when it starts
+    now = timezone.now()
+    at_risk = live.filter(warned_at__isnull=False, breached_at__isnull=True, due_at__gt=now)
+    assert at_risk.values("ticket").distinct().count() >= 2
+    assert live.filter(breached_at__isnull=False).exists()
+    assert not live.filter(warn_at__lte=now, warned_at__isnull=True).exists()  # nothing missed
+    assert not live.filter(due_at__lte=now, breached_at__isnull=True).exists()
+    if hasattr(Ticket, "sla_state"):
+        states = Counter(Ticket.objects.filter(status__in=OPEN_STATUSES).values_list("sla_state"))
+        assert states[("warning",)] >= 2 and states[("breached",)] >= 1, states

@@ -49,7 +49,7 @@ from backline.accounts.services import team_add_member, team_create, user_create
 from backline.cmdb.models import ConfigurationItem, Service
 from backline.cmdb.services import item_create, service_create
 from backline.core.errors import DomainError
-from backline.demo import reference
+from backline.demo import clocks, reference
 from backline.demo import text as T
 from backline.demo.history import Clock, Cmdb, History, Life, Org
 from backline.escalation.choices import EscalationState
@@ -121,6 +121,12 @@ def load_demo(*, seed: int = 7, tickets: int = 3000, password: str, progress: bo
         _write(lives, cases.openings(), lambda n: report.advance(step, n))
         cases.finish()
         report.advance(step, 3)
+        step = report.task("SLA clocks from the timelines", 2)
+        now = timezone.now()
+        replayed = clocks.replay(((life.ticket, life.events) for life in lives), now=now)
+        report.advance(step)
+        clocks.write(replayed, now=now, insert=_insert)
+        report.advance(step)
     return _summary(org, cases, time.monotonic() - started)
 
 
