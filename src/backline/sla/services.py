@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from backline.accounts.models import User
@@ -259,25 +260,8 @@ def clocks_replan(*, ticket: Ticket, at: datetime) -> list[SlaClock]:
 def ticket_sla_refresh(ticket_id: int) -> tuple[datetime | None, str]:
     """Recompute the ticket's `sla_due_at` and `sla_state` from its live SLA clocks and store them
     with a queryset update (no version bump: the ticket itself did not change)."""
-    from backline.tickets.models import SlaState
-
-    live = list(
-        SlaClock.objects.filter(ticket_id=ticket_id, target__in=SLA_TARGETS, tier=0)
-        .exclude(state=ClockState.STOPPED)
-        .values_list("state", "due_at", "warned_at", "breached_at")
-    )
-    running = [row for row in live if row[0] == ClockState.RUNNING]
-    due = min((row[1] for row in running if row[1] is not None), default=None)
-    state: str = SlaState.NONE
-    if any(row[3] is not None for row in live):
-        state = SlaState.BREACHED
-    elif live and not running:
-        state = SlaState.PAUSED
-    elif any(row[2] is not None for row in running):
-        state = SlaState.WARNING
-    elif running:
-        state = SlaState.OK
-    Ticket.objects.filter(pk=ticket_id).update(sla_due_at=due, sla_state=state)
+    tickets_sla_refresh([ticket_id])
+    due, state = Ticket.objects.filter(pk=ticket_id).values_list("sla_due_at", "sla_state").get()
     return due, str(state)
 
 
@@ -286,7 +270,12 @@ def ticket_sla_refresh(ticket_id: int) -> tuple[datetime | None, str]:
 
 def sla_sweep(*, now: datetime | None = None, batch: int = 500) -> dict[str, int]:
     """Record due warnings and breaches, each exactly once, however many workers run it and
-    however late (a breach is dated when it happened, not when it was noticed)."""
+    however late (a breach is dated when it happened, not when it was noticed).
+
+    Clocks are handled a batch per transaction: the batch is locked (PostgreSQL skips rows
+    another worker holds; SQLite has one writer at a time), stamped with one update, and its
+    events written with one insert, so a million open clocks cost a few statements per batch.
+    """
     now = now or timezone.now()
     counts = {"warned": 0, "breached": 0}
     for kind, field, when in (
@@ -294,57 +283,100 @@ def sla_sweep(*, now: datetime | None = None, batch: int = 500) -> dict[str, int
         ("breached", "breached_at", "due_at"),
     ):
         while True:
-            ids = list(
-                SlaClock.objects.filter(
-                    state=ClockState.RUNNING, **{f"{field}__isnull": True, f"{when}__lte": now}
-                )
-                .order_by(when)
-                .values_list("id", flat=True)[:batch]
-            )
-            if not ids:
-                break
-            for clock_id in ids:
-                if _fire(clock_id, kind, field, when, now):
-                    counts[kind] += 1
-            if len(ids) < batch:
+            fired = _fire_batch(kind, field, when, now, batch)
+            counts[kind] += fired
+            if fired == 0:
                 break
     return counts
 
 
-def _fire(clock_id: int, kind: str, field: str, when: str, now: datetime) -> bool:
-    from backline.tickets.services import event_record
+def _fire_batch(kind: str, field: str, when: str, now: datetime, batch: int) -> int:
+    from django.db import connection
+
+    from backline.tickets.models import TicketEvent
 
     with transaction.atomic():
-        clock = SlaClock.objects.select_related("ticket", "policy").filter(pk=clock_id).first()
-        if clock is None or getattr(clock, when) is None:
-            return False
-        moment = min(getattr(clock, when), now)
-        # The conditional update is the once-only guard: a second worker updates nothing.
-        won = SlaClock.objects.filter(
-            pk=clock_id, state=ClockState.RUNNING, **{f"{field}__isnull": True}
-        ).update(**{field: moment})
-        if not won:
-            return False
-        event_kind = EventKind.SLA_WARNING if kind == "warned" else EventKind.SLA_BREACHED
-        event_record(
-            ticket=clock.ticket,
-            kind=event_kind,
-            actor=None,
-            at=moment,
-            internal=True,
-            data={
-                "clock": clock.pk,
-                "target": clock.target,
-                "tier": clock.tier,
-                "policy": clock.policy.name,
-                "due_at": clock.due_at.isoformat() if clock.due_at else None,
-                "noticed_at": now.isoformat(),
-            },
+        due = SlaClock.objects.filter(
+            state=ClockState.RUNNING, **{f"{field}__isnull": True, f"{when}__lte": now}
+        ).order_by(when)
+        if connection.features.has_select_for_update_skip_locked:
+            due = due.select_for_update(skip_locked=True, of=("self",))
+        clocks = list(due.select_related("policy")[:batch])
+        if not clocks:
+            return 0
+        # The conditional update is the once-only guard (the rows are also locked).
+        SlaClock.objects.filter(pk__in=[c.pk for c in clocks], **{f"{field}__isnull": True}).update(
+            **{field: F(when)}
         )
-        actions = clock.policy.warning_actions if kind == "warned" else clock.policy.breach_actions
-        _run_actions(clock, actions, kind, moment)
-        ticket_sla_refresh(clock.ticket_id)
-    return True
+        event_kind = EventKind.SLA_WARNING if kind == "warned" else EventKind.SLA_BREACHED
+        TicketEvent.objects.bulk_create(
+            TicketEvent(
+                ticket_id=c.ticket_id,
+                kind=event_kind,
+                actor=None,
+                at=getattr(c, when),
+                is_internal=True,
+                data={
+                    "clock": c.pk,
+                    "target": c.target,
+                    "tier": c.tier,
+                    "policy": c.policy.name,
+                    "due_at": c.due_at.isoformat() if c.due_at else None,
+                    "noticed_at": now.isoformat(),
+                },
+            )
+            for c in clocks
+        )
+        tickets_sla_refresh({c.ticket_id for c in clocks if c.tier == 0})
+        with_actions = [
+            c
+            for c in clocks
+            if (c.policy.warning_actions if kind == "warned" else c.policy.breach_actions)
+        ]
+        if with_actions:
+            tickets = Ticket.objects.select_related("assignee").in_bulk(
+                {c.ticket_id for c in with_actions}
+            )
+            for c in with_actions:
+                c.ticket = tickets[c.ticket_id]
+                actions = c.policy.warning_actions if kind == "warned" else c.policy.breach_actions
+                _run_actions(c, actions, kind, getattr(c, when))
+        return len(clocks)
+
+
+def tickets_sla_refresh(ticket_ids) -> None:
+    """ticket_sla_refresh for many tickets: one read of their live clocks, one update per state."""
+    from collections import defaultdict
+
+    from backline.tickets.models import SlaState
+
+    ids = list(ticket_ids)
+    if not ids:
+        return
+    live: dict[int, list] = defaultdict(list)
+    for row in (
+        SlaClock.objects.filter(ticket_id__in=ids, target__in=SLA_TARGETS, tier=0)
+        .exclude(state=ClockState.STOPPED)
+        .values_list("ticket_id", "state", "due_at", "warned_at", "breached_at")
+    ):
+        live[row[0]].append(row[1:])
+    groups: dict[tuple, list[int]] = defaultdict(list)
+    for ticket_id in ids:
+        rows = live.get(ticket_id, [])
+        running = [r for r in rows if r[0] == ClockState.RUNNING]
+        due = min((r[1] for r in running if r[1] is not None), default=None)
+        state: str = SlaState.NONE
+        if any(r[3] is not None for r in rows):
+            state = SlaState.BREACHED
+        elif rows and not running:
+            state = SlaState.PAUSED
+        elif any(r[2] is not None for r in running):
+            state = SlaState.WARNING
+        elif running:
+            state = SlaState.OK
+        groups[(due, str(state))].append(ticket_id)
+    for (due, state), members in groups.items():
+        Ticket.objects.filter(pk__in=members).update(sla_due_at=due, sla_state=state)
 
 
 def _run_actions(clock: SlaClock, actions: list[str], kind: str, at: datetime) -> None:
