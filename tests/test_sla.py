@@ -248,3 +248,30 @@ def test_worker_once_runs_every_sweep(l1_agent, capsys):
     assert cli.main(["worker", "--once"]) == 0
     out = capsys.readouterr().out
     assert "'breached': 2" in out and "'autoclose'" in out
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_task_abandoned_by_a_killed_worker_runs_again(settings):
+    from django.utils import timezone
+    from django_tasks.base import TaskResultStatus
+    from django_tasks_db.models import DBTaskResult
+
+    from backline.worker import requeue_abandoned_tasks
+
+    settings.BACKLINE_TASK_LEASE_SECONDS = 60
+    now = timezone.now()
+    common = {
+        "args_kwargs": {"args": [], "kwargs": {}},
+        "task_path": "x.y",
+        "backend_name": "default",
+        "run_after": now,
+        "queue_name": "default",
+    }
+    stale = DBTaskResult.objects.create(
+        status=TaskResultStatus.RUNNING, started_at=now - timedelta(minutes=5), **common
+    )
+    fresh = DBTaskResult.objects.create(status=TaskResultStatus.RUNNING, started_at=now, **common)
+    assert requeue_abandoned_tasks(now=now) == 1
+    stale.refresh_from_db()
+    fresh.refresh_from_db()
+    assert stale.status == TaskResultStatus.READY and fresh.status == TaskResultStatus.RUNNING

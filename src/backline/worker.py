@@ -31,9 +31,24 @@ def sweeps() -> list[tuple[str, Callable[[], dict]]]:
     ]
 
 
+def requeue_abandoned_tasks(*, now=None) -> int:
+    """Tasks claimed by a worker that died (killed mid-task) go back to the queue after the
+    lease (BACKLINE_TASK_LEASE_SECONDS), so they run again instead of staying "running"."""
+    from datetime import timedelta
+
+    from django_tasks.base import TaskResultStatus
+    from django_tasks_db.models import DBTaskResult
+
+    now = now or timezone.now()
+    cutoff = now - timedelta(seconds=settings.BACKLINE_TASK_LEASE_SECONDS)
+    return DBTaskResult.objects.filter(
+        status=TaskResultStatus.RUNNING, started_at__lt=cutoff
+    ).update(status=TaskResultStatus.READY, started_at=None)
+
+
 def run_once() -> dict[str, dict]:
     """Run every sweep once, then the queued background tasks."""
-    results = {}
+    results: dict[str, dict] = {"tasks": {"requeued": requeue_abandoned_tasks()}}
     for name, job in sweeps():
         try:
             results[name] = job()

@@ -207,6 +207,9 @@ BACKLINE_PAGE_SIZE = 50
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
 BACKLINE_WORKER_INTERVAL_SECONDS = int(os.environ.get("BACKLINE_WORKER_INTERVAL", "15"))
 BACKLINE_AUTOCLOSE_DAYS = int(os.environ.get("BACKLINE_AUTOCLOSE_DAYS", "5"))
+# A task still "running" this long after it started belongs to a dead worker and runs again;
+# tasks must therefore be idempotent (they take ids and call services that check state).
+BACKLINE_TASK_LEASE_SECONDS = int(os.environ.get("BACKLINE_TASK_LEASE_SECONDS", "900"))
 
 LOGGING = {
     "version": 1,
