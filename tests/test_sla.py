@@ -275,3 +275,15 @@ def test_a_task_abandoned_by_a_killed_worker_runs_again(settings):
     stale.refresh_from_db()
     fresh.refresh_from_db()
     assert stale.status == TaskResultStatus.READY and fresh.status == TaskResultStatus.RUNNING
+
+
+def test_editing_a_policy_replans_its_live_clocks(l1_agent, manager):
+    ticket = make_ticket(l1_agent, impact=2, urgency=2, at=MONDAY_9)  # P3: 3 days
+    policy = SlaPolicy.objects.get(name="P3 Moderate")
+    services.sla_policy_save(actor=manager, policy=policy, changes={"resolution_minutes": 600})
+    resolution = clock(ticket)
+    assert resolution.target_minutes == 600 and resolution.elapsed_minutes > 0
+    ticket.refresh_from_db()
+    assert ticket.sla_due_at == min(
+        c.due_at for c in SlaClock.objects.filter(ticket=ticket, tier=0) if c.due_at
+    )

@@ -71,7 +71,10 @@ def _follow(event) -> None:
     if kind == EventKind.ACCEPTED:
         services.clocks_stop(ticket=ticket, targets=[Target.OLA_ACCEPT], tier=ticket.tier, at=at)
         return
-    if kind == EventKind.UPDATED and "priority" in (data.get("changes") or {}):
+    # Anything a policy's conditions look at may change which policy applies.
+    if kind == EventKind.UPDATED and {"priority", "category", "service"} & set(
+        data.get("changes") or {}
+    ):
         services.clocks_replan(ticket=ticket, at=at)
 
 

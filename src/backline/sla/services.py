@@ -534,8 +534,8 @@ def _ola_rows(value: Any) -> dict[int, tuple[int | None, int | None]]:
 def sla_policy_save(
     *, actor: User, policy: SlaPolicy | None = None, changes: dict[str, Any]
 ) -> SlaPolicy:
-    """Create a policy (`policy=None`) or change the given fields of one. Clocks already running
-    keep their targets until something re-plans them (a priority change)."""
+    """Create a policy (`policy=None`) or change the given fields of one; the live clocks under
+    it are re-planned from the business time they have used."""
     require_sla_manager(actor)
     if policy is None:
         last = SlaPolicy.objects.order_by("-position").values_list("position", flat=True).first()
@@ -555,6 +555,16 @@ def sla_policy_save(
             getattr(policy, name).set(objects)
         if ola is not None:
             _save_ola(policy, ola)
+        _CALENDARS.clear()  # a calendar switch must not reuse another calendar's cached plan
+        now = timezone.now()
+        ticket_ids = set(
+            SlaClock.objects.filter(policy=policy)
+            .exclude(state=ClockState.STOPPED)
+            .values_list("ticket_id", flat=True)
+        )
+        for ticket in Ticket.objects.filter(pk__in=ticket_ids):
+            clocks_replan(ticket=ticket, at=now)
+        tickets_sla_refresh(ticket_ids)
     return policy
 
 
