@@ -150,3 +150,16 @@ def install_error_handlers(api: NinjaAPI) -> None:
     def too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
         body = error_body("too_large", "The request body is too large.", "body")
         return api.create_response(request, body, status=413)
+
+
+def resolve_refs(data: dict[str, Any], refs: dict[str, Any]) -> dict[str, Any]:
+    """Turn reference ids into objects (`refs` maps a field to its queryset), naming the field of
+    any id that does not exist."""
+    out = dict(data)
+    for name, qs in refs.items():
+        if out.get(name) is not None:
+            obj = qs.filter(pk=out[name]).first()
+            if obj is None:
+                raise DomainError(f"No {name} with id {out[name]}.", field=name)
+            out[name] = obj
+    return out

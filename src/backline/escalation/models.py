@@ -15,6 +15,18 @@ from backline.escalation.choices import (
 
 User = settings.AUTH_USER_MODEL
 
+# The free-text parts of a hand-off package (business impact also has `impact_users`).
+PACKAGE_TEXT_FIELDS = (
+    "summary",
+    "impact_services",
+    "impact_at_risk",
+    "steps_taken",
+    "reproduction_steps",
+    "hypothesis",
+    "urgency_justification",
+    "log_excerpts",
+)
+
 
 class HandoffPolicy(models.Model):
     """Which hand-off package parts a team requires before it receives an escalation."""

@@ -13,7 +13,7 @@ from backline.accounts.models import Team, User
 from backline.accounts.queries import team_ids_of
 from backline.escalation import rules
 from backline.escalation.choices import EscalationState, ReturnReason
-from backline.escalation.models import Escalation
+from backline.escalation.models import PACKAGE_TEXT_FIELDS, Escalation
 from backline.tickets.choices import EventKind
 from backline.tickets.models import Attachment, Ticket, TicketEvent
 
@@ -100,16 +100,7 @@ def handoff_prefill(ticket: Ticket) -> dict[str, Any]:
     prefill: dict[str, Any] = {"summary": summary, "steps_taken": steps}
     if previous is not None:
         # A re-escalation starts from the last package, so nothing already written is lost.
-        for name in (
-            "summary",
-            "impact_services",
-            "impact_at_risk",
-            "steps_taken",
-            "reproduction_steps",
-            "hypothesis",
-            "urgency_justification",
-            "log_excerpts",
-        ):
+        for name in PACKAGE_TEXT_FIELDS:
             value = getattr(previous, name)
             if value:
                 prefill[name] = value

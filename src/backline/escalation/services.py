@@ -13,24 +13,13 @@ from backline.accounts.models import Team, User
 from backline.core.errors import Conflict, DomainError, NotFound, PermissionDenied
 from backline.escalation import rules
 from backline.escalation.choices import EscalationState, ReturnReason
-from backline.escalation.models import Escalation, HandoffPolicy
+from backline.escalation.models import PACKAGE_TEXT_FIELDS, Escalation, HandoffPolicy
 from backline.notifications.choices import NotificationKind
 from backline.notifications.services import notify
 from backline.tickets.choices import OPEN_STATUSES, EventKind
 from backline.tickets.models import Ticket
 from backline.tickets.permissions import require_staff
 from backline.tickets.services import event_record, event_value, ticket_route
-
-PACKAGE_TEXT_FIELDS = (
-    "summary",
-    "impact_services",
-    "impact_at_risk",
-    "steps_taken",
-    "reproduction_steps",
-    "hypothesis",
-    "urgency_justification",
-    "log_excerpts",
-)
 
 
 def handoff_required(team: Team) -> list[str]:

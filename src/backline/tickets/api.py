@@ -10,7 +10,7 @@ from ninja.files import UploadedFile
 
 from backline.accounts.models import Team, User
 from backline.cmdb.models import ConfigurationItem, Service
-from backline.core.api import ErrorOut
+from backline.core.api import ErrorOut, resolve_refs
 from backline.core.errors import DomainError
 from backline.core.idempotency import run_idempotent
 from backline.tickets import queries, services
@@ -46,15 +46,7 @@ _REFS: dict[str, Any] = {
 
 
 def _resolve(data: dict[str, Any]) -> dict[str, Any]:
-    """Turn reference ids into objects, naming the field of any id that does not exist."""
-    out = dict(data)
-    for name, qs in _REFS.items():
-        if out.get(name) is not None:
-            obj = qs.filter(pk=out[name]).first()
-            if obj is None:
-                raise DomainError(f"No {name} with id {out[name]}.", field=name)
-            out[name] = obj
-    return out
+    return resolve_refs(data, _REFS)
 
 
 @router.get("", response={200: TicketPage, **ERRORS})

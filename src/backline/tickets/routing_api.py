@@ -10,6 +10,7 @@ from ninja import Field, Router, Schema, Status
 
 from backline.accounts.models import Team, User
 from backline.cmdb.models import Service
+from backline.core.api import resolve_refs
 from backline.core.errors import DomainError
 from backline.tickets import routing
 from backline.tickets.api import ERRORS
@@ -97,15 +98,7 @@ _NULLABLE = {"category", "service"}
 
 
 def _resolve(data: dict[str, Any]) -> dict[str, Any]:
-    """Turn reference ids into objects, naming the field of any id that does not exist."""
-    out = dict(data)
-    for name, qs in _REFS.items():
-        if out.get(name) is not None:
-            obj = qs.filter(pk=out[name]).first()
-            if obj is None:
-                raise DomainError(f"No {name} with id {out[name]}.", field=name)
-            out[name] = obj
-    return out
+    return resolve_refs(data, _REFS)
 
 
 def _changes(payload: RoutingRulePatch) -> dict[str, Any]:
