@@ -287,3 +287,60 @@ def test_editing_a_policy_replans_its_live_clocks(l1_agent, manager):
     assert ticket.sla_due_at == min(
         c.due_at for c in SlaClock.objects.filter(ticket=ticket, tier=0) if c.due_at
     )
+
+
+def test_a_breach_passed_before_resolving_is_recorded_when_no_sweep_saw_it(l1_agent):
+    ticket = make_ticket(l1_agent, impact=1, urgency=1, at=MONDAY_9)  # P1: resolution due 13:00
+    tickets.ticket_transition(
+        actor=l1_agent,
+        ticket=ticket,
+        action="resolve",
+        resolution_code="fixed",
+        resolution_notes="x",
+        at=MONDAY_9 + timedelta(hours=6),
+    )
+    resolution = clock(ticket)
+    assert resolution.met is False and resolution.breached_at == berlin(2026, 11, 16, 13, 0)
+    breach = TicketEvent.objects.get(
+        ticket=ticket, kind=EventKind.SLA_BREACHED, data__target=Target.RESOLUTION
+    )
+    assert breach.at == berlin(2026, 11, 16, 13, 0)
+    assert services.sla_sweep(now=MONDAY_9 + timedelta(days=1))["breached"] == 0
+
+
+def test_a_breach_passed_before_a_pause_keeps_its_real_time(l1_agent):
+    ticket = make_ticket(l1_agent, impact=1, urgency=1, at=MONDAY_9)
+    ticket = tickets.ticket_transition(
+        actor=l1_agent,
+        ticket=ticket,
+        action="pend",
+        pending_reason="vendor",
+        at=MONDAY_9 + timedelta(hours=5),
+    )
+    tickets.ticket_transition(
+        actor=l1_agent, ticket=ticket, action="resume", at=MONDAY_9 + timedelta(days=2)
+    )
+    services.sla_sweep(now=MONDAY_9 + timedelta(days=2, hours=1))
+    breaches = TicketEvent.objects.filter(
+        ticket=ticket, kind=EventKind.SLA_BREACHED, data__target=Target.RESOLUTION
+    )
+    assert [b.at for b in breaches] == [berlin(2026, 11, 16, 13, 0)]
+
+
+def test_requesters_do_not_see_sla_standing(requester):
+    from tests.conftest import api_client_for
+
+    ticket = make_ticket(requester, at=MONDAY_9)
+    body = api_client_for(requester).get(f"/api/v1/tickets/{ticket.number}").json()
+    assert body["sla_due_at"] is None and body["sla_state"] == ""
+
+
+def test_absurd_targets_are_refused(manager):
+    from backline.core.errors import DomainError
+
+    policy = SlaPolicy.objects.get(name="P3 Moderate")
+    with pytest.raises(DomainError) as exc:
+        services.sla_policy_save(
+            actor=manager, policy=policy, changes={"resolution_minutes": 10**9}
+        )
+    assert exc.value.field == "resolution_minutes"

@@ -21,6 +21,7 @@ from backline.tickets.choices import EventKind
 from backline.tickets.models import Ticket
 
 _CALENDARS: dict[tuple[int, datetime], Calendar] = {}
+MAX_TARGET_MINUTES = 366 * 24 * 60
 SLA_TARGETS = (Target.FIRST_RESPONSE, Target.RESOLUTION)
 
 
@@ -153,7 +154,10 @@ def _live(ticket: Ticket, targets=None, tier: int | None = None):
         qs = qs.filter(target__in=list(targets))
     if tier is not None:
         qs = qs.filter(tier=tier)
-    return list(qs.select_for_update(of=("self",)))
+    clocks = list(qs.select_for_update(of=("self",)))
+    for clock in clocks:
+        clock.ticket = ticket  # the caller's row, so events need no extra read
+    return clocks
 
 
 def _bank(clock: SlaClock, at: datetime) -> None:
@@ -168,12 +172,44 @@ def _bank(clock: SlaClock, at: datetime) -> None:
         clock.running_since = at
 
 
+def _record_crossings(clock: SlaClock, at: datetime) -> None:
+    """Before a running clock stops or pauses at `at`, record a warning or breach it passed that
+    no sweep has recorded yet, dated when it happened (the sweep only sees running clocks)."""
+    from backline.tickets.services import event_record
+
+    if clock.state != ClockState.RUNNING:
+        return
+    for kind, field, when in (
+        ("warned", "warned_at", "warn_at"),
+        ("breached", "breached_at", "due_at"),
+    ):
+        moment = getattr(clock, when)
+        if getattr(clock, field) is None and moment is not None and moment <= at:
+            setattr(clock, field, moment)
+            event_record(
+                ticket=clock.ticket,
+                actor=None,
+                at=moment,
+                internal=True,
+                kind=EventKind.SLA_WARNING if kind == "warned" else EventKind.SLA_BREACHED,
+                data={
+                    "clock": clock.pk,
+                    "target": clock.target,
+                    "tier": clock.tier,
+                    "policy": clock.policy.name,
+                    "due_at": clock.due_at.isoformat() if clock.due_at else None,
+                    "noticed_at": at.isoformat(),
+                },
+            )
+
+
 def clocks_pause(*, ticket: Ticket, reason: str, at: datetime) -> list[SlaClock]:
     """Pause the running clocks whose policy pauses for `reason` (requester, vendor…)."""
     paused = []
     for clock in _live(ticket):
         if clock.state != ClockState.RUNNING or reason not in clock.policy.pause_reasons:
             continue
+        _record_crossings(clock, at)
         _bank(clock, at)
         clock.state, clock.running_since = ClockState.PAUSED, None
         _replan(clock, calendar_of(clock.policy.calendar))
@@ -203,6 +239,7 @@ def clocks_stop(
     """Stop clocks: met unless they breached first."""
     stopped = []
     for clock in _live(ticket, targets, tier):
+        _record_crossings(clock, at)
         _bank(clock, at)
         if clock.state == ClockState.PAUSED:
             ClockPause.objects.filter(clock=clock, resumed_at__isnull=True).update(resumed_at=at)
@@ -243,6 +280,7 @@ def clocks_replan(*, ticket: Ticket, at: datetime) -> list[SlaClock]:
         return []
     changed = []
     for clock in _live(ticket, SLA_TARGETS):
+        _record_crossings(clock, at)
         _bank(clock, at)
         clock.policy = policy
         clock.target_minutes = _target_minutes(policy, clock.target, 0) or clock.target_minutes
@@ -482,6 +520,8 @@ def _minutes(value: Any, field: str, *, optional: bool = False) -> int | None:
         return None
     if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
         raise _fail("Enter a whole number of minutes greater than 0.", field)
+    if value > MAX_TARGET_MINUTES:
+        raise _fail("A target cannot be longer than a year of business time.", field)
     return value
 
 

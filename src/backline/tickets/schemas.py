@@ -51,6 +51,21 @@ class TicketListItem(Schema):
         "", description="'' (no SLA), ok, warning, breached or paused; see /tickets/{number}/clocks"
     )
 
+    # SLA standing is internal to the desk: requesters get it blank.
+    @staticmethod
+    def resolve_sla_due_at(obj, context) -> datetime | None:
+        return obj.sla_due_at if _is_staff(context) else None
+
+    @staticmethod
+    def resolve_sla_state(obj, context) -> str:
+        return obj.sla_state if _is_staff(context) else ""
+
+
+def _is_staff(context) -> bool:
+    request = (context or {}).get("request")
+    user = getattr(request, "user", None)
+    return bool(user is not None and getattr(user, "is_staff_member", False))
+
 
 class TicketOut(TicketListItem):
     description: str
