@@ -432,19 +432,11 @@ def _run_actions(clock: SlaClock, actions: list[str], kind: str, at: datetime) -
                 memberships__team_id=ticket.team_id, memberships__is_lead=True, is_active=True
             )
         )
-    if recipients:
+    if SlaAction.ALERT_MANAGER in actions:
+        recipients += list(User.objects.filter(role="manager", is_active=True))
+    if recipients:  # notify() sends each person one notification however many lists named them
         notify(
             recipients=recipients,
-            kind=NotificationKind.ALERT,
-            title=title,
-            url=ticket.get_absolute_url(),
-            ticket_number=ticket.number,
-            at=at,
-        )
-    if SlaAction.ALERT_MANAGER in actions:
-        managers = User.objects.filter(role__in=["manager"], is_active=True)
-        notify(
-            recipients=managers,
             kind=NotificationKind.ALERT,
             title=title,
             url=ticket.get_absolute_url(),

@@ -260,6 +260,41 @@ def _save_versioned(ticket: Ticket, now: datetime) -> None:
     ticket.save()
 
 
+def _diff(before: dict[str, Any], ticket: Ticket) -> dict[str, list[Any]]:
+    """{field: [before, after]} for the fields whose value changed, in event form."""
+    return {
+        name: [event_value(old), event_value(getattr(ticket, name))]
+        for name, old in before.items()
+        if event_value(old) != event_value(getattr(ticket, name))
+    }
+
+
+def _announce(
+    ticket: Ticket,
+    actor: User | None,
+    at: datetime,
+    changes: dict,
+    old_status: str,
+    *,
+    via: str | None,
+    action: str,
+) -> None:
+    """Tell other apps the ticket changed (and moved status, when it did)."""
+    signals.ticket_changed.send(
+        sender=Ticket, ticket=ticket, actor=actor, at=at, changes=changes, via=via
+    )
+    if ticket.status != old_status:
+        signals.ticket_transitioned.send(
+            sender=Ticket,
+            ticket=ticket,
+            actor=actor,
+            at=at,
+            before=old_status,
+            after=ticket.status,
+            action=action,
+        )
+
+
 def ticket_update(
     *,
     actor: User,
@@ -305,11 +340,7 @@ def ticket_update(
             if new_priority != fresh.priority:
                 before["priority"] = fresh.priority
                 fresh.priority = new_priority
-        diff = {
-            name: [event_value(old), event_value(getattr(fresh, name))]
-            for name, old in before.items()
-            if event_value(old) != event_value(getattr(fresh, name))
-        }
+        diff = _diff(before, fresh)
         if not diff:
             return fresh
         old_status = fresh.status
@@ -328,19 +359,7 @@ def ticket_update(
             event_record(
                 ticket=fresh, kind=EventKind.UPDATED, actor=actor, at=now, data={"changes": other}
             )
-        signals.ticket_changed.send(
-            sender=Ticket, ticket=fresh, actor=actor, at=now, changes=diff, via=None
-        )
-        if fresh.status != old_status:
-            signals.ticket_transitioned.send(
-                sender=Ticket,
-                ticket=fresh,
-                actor=actor,
-                at=now,
-                before=old_status,
-                after=fresh.status,
-                action="assign",
-            )
+        _announce(fresh, actor, now, diff, old_status, via=None, action="assign")
     return fresh
 
 
@@ -372,11 +391,7 @@ def ticket_route(
     before = {"team": fresh.team, "assignee": fresh.assignee}
     old_status, old_tier = fresh.status, fresh.tier
     fresh.team, fresh.assignee, fresh.tier = team, assignee, team.tier
-    changes = {
-        name: [event_value(old), event_value(getattr(fresh, name))]
-        for name, old in before.items()
-        if event_value(old) != event_value(getattr(fresh, name))
-    }
+    changes = _diff(before, fresh)
     fresh.status = rules.status_after_assignment(
         fresh.status, assignee is not None, team_changed="team" in changes
     )
@@ -393,19 +408,7 @@ def ticket_route(
     event = event_record(
         ticket=fresh, kind=kind, actor=actor, at=now, data=payload, internal=internal
     )
-    signals.ticket_changed.send(
-        sender=Ticket, ticket=fresh, actor=actor, at=now, changes=changes, via=via
-    )
-    if fresh.status != old_status:
-        signals.ticket_transitioned.send(
-            sender=Ticket,
-            ticket=fresh,
-            actor=actor,
-            at=now,
-            before=old_status,
-            after=fresh.status,
-            action=via,
-        )
+    _announce(fresh, actor, now, changes, old_status, via=via, action=via)
     return fresh, event
 
 
