@@ -6,7 +6,9 @@ from backline.accounts.api import router as accounts_router
 from backline.core.api import StaffSessionAuth, StrictParser, TokenAuth, install_error_handlers
 from backline.escalation.api import router as escalation_router
 from backline.escalation.collab_api import router as collab_router
+from backline.knowledge.api import router as knowledge_router
 from backline.notifications.api import router as notifications_router
+from backline.search.api import router as search_router
 from backline.sla.api import router as sla_router
 from backline.tickets.api import router as tickets_router
 from backline.tickets.routing_api import router as routing_router
@@ -27,3 +29,5 @@ api.add_router("/", notifications_router)
 api.add_router("/routing-rules", routing_router)
 api.add_router("/", collab_router)
 api.add_router("/", sla_router)
+api.add_router("/", search_router)
+api.add_router("/kb", knowledge_router)

@@ -71,6 +71,8 @@ INSTALLED_APPS = [
     "backline.tickets",
     "backline.escalation",
     "backline.sla",
+    "backline.search",
+    "backline.knowledge",
 ]
 
 MIDDLEWARE = [

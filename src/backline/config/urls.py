@@ -11,6 +11,8 @@ urlpatterns = [
     path("notifications/", include("backline.notifications.urls")),
     path("settings/routing/", include("backline.tickets.routing_urls")),
     path("settings/", include("backline.sla.urls")),
+    path("search/", include("backline.search.urls")),
+    path("kb/", include("backline.knowledge.urls")),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
 ]
