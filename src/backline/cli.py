@@ -182,6 +182,21 @@ def cmd_token_create(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_reindex(args: argparse.Namespace) -> int:
+    """Rebuild the search index from the tickets, articles… themselves (for recovery)."""
+    _setup()
+    from backline.core.errors import DomainError
+    from backline.search.services import documents_reindex
+
+    try:
+        count = documents_reindex(kinds=args.kind)
+    except DomainError as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
+        return 2
+    print(f"Indexed {count:,} documents ({', '.join(args.kind) if args.kind else 'all kinds'}).")
+    return 0
+
+
 def cmd_manage(args: argparse.Namespace) -> int:
     """Run a Django management command (migrate, shell, dbshell…)."""
     _setup()
@@ -236,6 +251,10 @@ def build_parser() -> argparse.ArgumentParser:
     tp.add_argument("username")
     tp.add_argument("--name", default="cli")
     tp.set_defaults(func=cmd_token_create)
+
+    p = sub.add_parser("reindex", help=cmd_reindex.__doc__)
+    p.add_argument("--kind", action="append", help="ticket, article…; repeat for several")
+    p.set_defaults(func=cmd_reindex)
 
     p = sub.add_parser("manage", help=cmd_manage.__doc__)
     p.add_argument("rest", nargs=argparse.REMAINDER)

@@ -5,3 +5,9 @@ class SearchConfig(AppConfig):
     name = "backline.search"
     label = "search"
     verbose_name = "Search"
+
+    def ready(self) -> None:
+        from backline.search import handlers, registry, tickets
+
+        registry.register(tickets.provider())
+        handlers.connect()
