@@ -22,12 +22,14 @@ logger = logging.getLogger("backline.worker")
 
 def sweeps() -> list[tuple[str, Callable[[], dict]]]:
     """The periodic jobs, in the order they run."""
+    from backline.knowledge.services import stale_reviews_open
     from backline.sla.services import sla_sweep
     from backline.tickets.services import tickets_autoclose
 
     return [
         ("sla", lambda: sla_sweep(now=timezone.now())),
         ("autoclose", lambda: tickets_autoclose(now=timezone.now())),
+        ("kb_stale", lambda: stale_reviews_open()),
     ]
 
 

@@ -104,6 +104,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "backline.core.context_processors.navigation",
                 "backline.escalation.context_processors.navigation",
+                "backline.knowledge.context_processors.navigation",
                 "backline.notifications.context_processors.notifications",
             ],
             "builtins": [

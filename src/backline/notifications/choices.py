@@ -9,3 +9,4 @@ class NotificationKind(models.TextChoices):
     MENTION = "mention", "Mentioned in a note"
     ALERT = "alert", "Alert from a team"
     MAJOR_INCIDENT = "major_incident", "Major incident"
+    KB_REVIEW = "kb_review", "Article needs review"

@@ -103,3 +103,7 @@ class EventKind(models.TextChoices):
     # SLA and OLA clocks (written by the sla app)
     SLA_WARNING = "sla_warning", "SLA warning"
     SLA_BREACHED = "sla_breached", "SLA breached"
+    # Knowledge (written by the knowledge app)
+    KB_LINKED = "kb_linked", "Article linked"
+    KB_USED = "kb_used", "Solved with an article"
+    KB_DECISION = "kb_decision", "Knowledge decision"

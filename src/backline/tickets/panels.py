@@ -6,7 +6,9 @@ An app registers a panel in its AppConfig.ready():
 
 `context(request, ticket)` returns the template's context (or None to hide the panel). The ticket
 page renders the panels of each slot in registration order: "header" under the title, "actions"
-inside the actions card, "main" above the timeline, "side" in the right column.
+inside the actions card, "main" above the timeline, "side" in the right column. The new-ticket
+page renders the "create" slot beside its form (`ticket` is None there; the form has the id
+`ticket-create-form`).
 """
 
 from __future__ import annotations
@@ -17,7 +19,8 @@ from typing import Any
 
 from django.http import HttpRequest
 
-SLOTS = ("header", "actions", "main", "side")
+SLOTS = ("header", "actions", "main", "side", "create")
+TICKET_SLOTS = ("header", "actions", "main", "side")
 
 
 @dataclass(frozen=True)
@@ -45,10 +48,14 @@ def register_panel(
         _PANELS.append(panel)
 
 
-def render_context(request: HttpRequest, ticket: Any) -> dict[str, list[dict]]:
+def render_context(
+    request: HttpRequest, ticket: Any, slots_wanted: tuple[str, ...] = TICKET_SLOTS
+) -> dict[str, list[dict]]:
     """For each slot, the panels to render with their context."""
-    slots: dict[str, list[dict]] = {slot: [] for slot in SLOTS}
+    slots: dict[str, list[dict]] = {slot: [] for slot in slots_wanted}
     for panel in _PANELS:
+        if panel.slot not in slots:
+            continue
         if panel.staff_only and not request.user.is_staff_member:
             continue
         context = panel.context(request, ticket)

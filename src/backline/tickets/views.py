@@ -150,9 +150,12 @@ def create(request: HttpRequest) -> HttpResponse:
                 return HttpResponseClientRedirect(ticket.get_absolute_url())
             return redirect(ticket)
     status = 422 if request.method == "POST" else 200
-    return render(
-        request, "tickets/create.html", {"form": form, "title": "New ticket"}, status=status
-    )
+    context = {
+        "form": form,
+        "title": "New ticket",
+        "panels": panels.render_context(request, None, ("create",)),
+    }
+    return render(request, "tickets/create.html", context, status=status)
 
 
 @login_required

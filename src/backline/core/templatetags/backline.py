@@ -26,3 +26,11 @@ def minutes(value):
     if value < 48 * 60:
         return f"{value / 60:.1f} h"
     return f"{value / 1440:.1f} d"
+
+
+@register.filter
+def markdown(value):
+    """Markdown rendered and sanitised (see core.markdown)."""
+    from backline.core.markdown import render_markdown
+
+    return render_markdown(value or "")

@@ -1,0 +1,71 @@
+"""Suggestions for a ticket or a ticket being typed: similar past incidents (with how they were
+resolved) and articles, ranked by the search app's similarity (text plus shared CI, service and
+category)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from backline.accounts.models import User
+from backline.knowledge.models import Article
+from backline.search import queries as search
+from backline.search.registry import providers
+from backline.tickets.models import Ticket
+
+# kind → statuses a suggestion may have (past incidents are resolved or closed)
+WANTED: dict[str, list[str] | None] = {
+    "article": ["published"],
+    "known_error": None,
+    "ticket": ["resolved", "closed"],
+}
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    hit: Any  # search.Hit
+    obj: Any  # the Article or Ticket behind it
+
+
+def suggestions_for(
+    user: User,
+    *,
+    text: str,
+    service_id: int | None = None,
+    ci_id: int | None = None,
+    category_id: int | None = None,
+    exclude_ticket: int | None = None,
+    limit: int = 5,
+) -> dict[str, list[Suggestion]]:
+    """Articles and past incidents like this text, best first (empty when there is no text)."""
+    out: dict[str, list[Suggestion]] = {"article": [], "ticket": [], "known_error": []}
+    if len(text.split()) == 0 or not user.is_staff_member:
+        return out
+    registered = providers()
+    kinds = {k: v for k, v in WANTED.items() if k in registered}
+    hits = search.similar(
+        user=user,
+        text=text,
+        kinds=kinds,
+        service_id=service_id,
+        ci_id=ci_id,
+        category_id=category_id,
+        exclude=("ticket", exclude_ticket) if exclude_ticket else None,
+        limit=limit,
+    )
+    articles = Article.objects.in_bulk([h.object_id for h in hits.get("article", [])])
+    tickets = Ticket.objects.select_related("service", "ci").in_bulk(
+        [h.object_id for h in hits.get("ticket", [])]
+    )
+    for kind, objects in (("article", articles), ("ticket", tickets)):
+        out[kind] = [
+            Suggestion(h, objects[h.object_id])
+            for h in hits.get(kind, [])
+            if h.object_id in objects
+        ]
+    out["known_error"] = [Suggestion(h, None) for h in hits.get("known_error", [])]
+    return out
+
+
+def ticket_text(ticket: Ticket) -> str:
+    return f"{ticket.title}\n{ticket.description}"
