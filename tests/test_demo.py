@@ -549,3 +549,112 @@ def test_breaches_have_a_realistic_share_per_priority_and_some_open_tickets_are_
     if hasattr(Ticket, "sla_state"):
         states = Counter(Ticket.objects.filter(status__in=OPEN_STATUSES).values_list("sla_state"))
         assert states[("warning",)] >= 2 and states[("breached",)] >= 1, states
+
+
+# --- the knowledge base -----------------------------------------------------------------------
+
+
+def test_knowledge_base_has_about_sixty_articles_in_every_state_and_audience(demo):
+    from backline.demo import text as T
+    from backline.demo.knowledge import ARTICLES, incident_key_of_article_title
+    from backline.knowledge.models import Article, ArticleEvent
+
+    states = Counter(Article.objects.values_list("state", flat=True))
+    assert 50 <= sum(states.values()) <= 70, states
+    assert all(states[s] for s in ("draft", "review", "published", "retired")), states
+    published = Article.objects.filter(state="published")
+    audiences = Counter(published.values_list("audience", flat=True))
+    assert audiences["l1"] >= 20 and audiences["internal"] >= 10 and audiences["public"] >= 5
+    stale = published.filter(review_by__lt=timezone.localdate()).count()
+    assert 5 <= stale <= 12
+    assert not published.filter(review_by__isnull=True).exists()
+    # Months of history: versions and events dated in the past, by several owners.
+    assert Article.objects.filter(created_at__lt=timezone.now() - timedelta(days=180)).count() > 10
+    assert Article.objects.filter(versions__number__gt=1).distinct().count() >= 10
+    assert Article.objects.values("owner").distinct().count() >= 10
+    assert not ArticleEvent.objects.filter(at__gt=timezone.now()).exists()
+    for article in Article.objects.filter(state="retired"):
+        note = article.events.get(kind="retired").note
+        assert note.startswith("Superseded by KB-"), note
+    # Every article is about incident kinds the history has, and every kind has an article.
+    keys = {i.key for i in T.INCIDENTS}
+    assert {k for spec in ARTICLES for k in spec.keys} == keys
+    assert {spec.title for spec in ARTICLES} == set(Article.objects.values_list("title", flat=True))
+    assert incident_key_of_article_title("VPN will not connect or keeps dropping") == "vpn"
+    assert incident_key_of_article_title("No such article") is None
+
+
+def test_reference_cases_have_articles_written_while_working_them(demo):
+    from backline.knowledge.models import Article
+
+    articles = Article.objects.filter(source_ticket__isnull=False).select_related("source_ticket")
+    assert {a.source_ticket.title for a in articles} == set(REFERENCE_CASES)
+    for article in articles:
+        ticket = article.source_ticket
+        assert ticket.number in article.cause
+        assert article.versions.count() == 2  # edited after the first draft
+        assert article.created_at > ticket.created_at
+        assert article.category_id == ticket.category_id
+        assert list(article.services.all()) == [ticket.service]
+    assert {a.state for a in articles} == {"draft", "review", "published"}
+
+
+def test_kb_usage_history_has_the_shapes_the_services_write(demo):
+    from backline.knowledge.models import Article, ArticleReview, ArticleUse, KnowledgeDecision
+    from backline.knowledge.queries import kb_metrics
+
+    now = timezone.now()
+    metrics = kb_metrics(start=now - timedelta(days=90), end=now)
+    assert 0.10 <= metrics["deflection_rate"] <= 0.60, metrics
+    assert 0.7 <= metrics["helpful_share"] < 1
+    events = {
+        (e.ticket_id, e.data["article"]): e for e in TicketEvent.objects.filter(kind="kb_used")
+    }
+    solved = ArticleUse.objects.filter(kind="solved").select_related("article", "ticket")
+    assert len(events) == solved.count() > 10
+    for use in solved:
+        event = events[(use.ticket_id, use.article.number)]
+        ticket = use.ticket
+        assert (event.at, event.actor_id, event.data["tier"]) == (use.at, use.by_id, 1)
+        assert ticket.created_at < use.at < ticket.resolved_at
+        assert use.article.published_at <= use.at and use.article.audience != "internal"
+        assert not TicketEvent.objects.filter(ticket=ticket, data__tier__gte=2).exists()
+    linked = set(ArticleUse.objects.filter(kind="linked").values_list("ticket", "article"))
+    assert TicketEvent.objects.filter(kind="kb_linked").count() == len(linked) > 5
+    decisions = KnowledgeDecision.objects.all()
+    assert {d.decision for d in decisions} >= {"linked", "not_needed"}
+    for decision in decisions:
+        event = TicketEvent.objects.get(ticket=decision.ticket_id, kind="kb_decision")
+        assert event.is_internal and event.data["decision"] == decision.decision
+        assert event.at == decision.at < decision.ticket.resolved_at
+        if decision.decision == "linked":
+            assert (decision.ticket_id, decision.article_id) in linked
+        else:
+            assert decision.reason
+    # Unhelpful comments became review tasks for the owners; some are done.
+    reviews = ArticleReview.objects.select_related("article", "feedback")
+    assert {r.state for r in reviews} == {"open", "done"}
+    for review in reviews:
+        assert review.assignee_id == review.article.owner_id and not review.feedback.helpful
+    assert Article.objects.filter(state="published", view_count=0).count() == 0
+
+
+def test_same_seed_gives_the_same_knowledge_base(db):
+    from backline.knowledge.models import Article, ArticleUse
+
+    def snapshot() -> tuple:
+        articles = list(
+            Article.objects.order_by("pk").values_list("title", "state", "version", "view_count")
+        )
+        uses = sorted(
+            ArticleUse.objects.values_list("ticket__title", "ticket__created_at", "article__title")
+        )
+        return articles, uses
+
+    with transaction.atomic():
+        _load(seed=7, tickets=80)
+        first = snapshot()
+        transaction.set_rollback(True)
+    _load(seed=7, tickets=80)
+    assert snapshot() == first
+    assert first[1]

@@ -52,8 +52,10 @@ from backline.core.errors import DomainError
 from backline.demo import clocks, reference
 from backline.demo import text as T
 from backline.demo.history import Clock, Cmdb, History, Life, Org
+from backline.demo.knowledge import load_articles
 from backline.escalation.choices import EscalationState
 from backline.escalation.models import Escalation, Task
+from backline.search.services import documents_reindex
 from backline.tickets.choices import Status
 from backline.tickets.models import Category, Comment, Ticket, TicketEvent
 
@@ -127,6 +129,18 @@ def load_demo(*, seed: int = 7, tickets: int = 3000, password: str, progress: bo
         report.advance(step)
         clocks.write(replayed, now=now, insert=_insert)
         report.advance(step)
+        step = report.task("Knowledge articles and their use", 1)
+        load_articles(
+            org=org,
+            cmdb=cmdb,
+            categories=categories,
+            cases=cases,
+            lives=lives,
+            clock=clock,
+            rng=random.Random(f"{seed}:knowledge"),
+        )
+        report.advance(step)
+        documents_reindex()
     return _summary(org, cases, time.monotonic() - started)
 
 

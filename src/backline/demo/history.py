@@ -271,6 +271,7 @@ class Life:
         self.events: list[TicketEvent] = []
         self.escalations: list[_Escalation] = []
         self.tasks: list[_Task] = []
+        self.incident_key = ""  # the text.INCIDENTS kind the ticket was made from
 
     def _step(
         self,
@@ -799,6 +800,7 @@ class History:
             final = None
         outcome, open_status = self._outcome(age / 1440)
         life = Life(ticket, business=priority >= 3, team_ids=self.org.team_ids)
+        life.incident_key = incident.key
         self.pace = rng.lognormvariate(0.0, _PACE_SIGMA[priority - 1])
         plan = _Plan(incident, priority, slots, outcome, open_status, age, final)
         with contextlib.suppress(_Stop):  # the ticket is still open at the anchor
