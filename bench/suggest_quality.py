@@ -122,6 +122,7 @@ def candidate_label_fn(args: argparse.Namespace) -> Callable:
 
 def evaluate(args: argparse.Namespace) -> None:
     from backline.accounts.models import User
+    from backline.knowledge.suggestions import strong as shown
     from backline.search import queries
     from backline.search.models import SearchDocument
     from backline.tickets.models import Ticket
@@ -170,6 +171,7 @@ def evaluate(args: argparse.Namespace) -> None:
                 exclude=("ticket", ticket["pk"]),
                 limit=K,
             )[args.kind]
+            found = shown(found)  # what the suggestion panels show (weak tails dropped)
             times.append((time.perf_counter() - started) * 1000)
             missing = [h.object_id for h in found if h.object_id not in labels_of]
             if missing:

@@ -53,6 +53,7 @@ def suggestions_for(
         exclude=("ticket", exclude_ticket) if exclude_ticket else None,
         limit=limit,
     )
+    hits = {kind: strong(found) for kind, found in hits.items()}
     articles = Article.objects.in_bulk([h.object_id for h in hits.get("article", [])])
     tickets = Ticket.objects.select_related("service", "ci").in_bulk(
         [h.object_id for h in hits.get("ticket", [])]
@@ -65,6 +66,16 @@ def suggestions_for(
         ]
     out["known_error"] = [Suggestion(h, None) for h in hits.get("known_error", [])]
     return out
+
+
+# A suggestion scoring under this share of the best one of its kind is noise beside it (one shared
+# common word); showing it would teach agents to ignore the panel.
+RELATIVE_FLOOR = 0.3
+
+
+def strong(hits: list[Any]) -> list[Any]:
+    best = max((h.score for h in hits), default=0.0)
+    return [h for h in hits if h.score >= best * RELATIVE_FLOOR]
 
 
 def ticket_text(ticket: Ticket) -> str:
