@@ -7,10 +7,12 @@ parsed, folded words (letters and digits), never as user text.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import threading
+import time
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 
-from django.core.exceptions import EmptyResultSet
+from django.core.exceptions import EmptyResultSet, FullResultSet
 from django.db import connection
 from django.db.models import Q
 
@@ -28,6 +30,81 @@ class Match:
     groups: tuple[tuple[Term, ...], ...]
     exclude: tuple[Term, ...] = ()
     kinds: tuple[str, ...] = ()  # a hint: the `where` filter limits the kinds to these
+    # A hint too: AND of groups, each an OR of filter tags (`filter_tag`) that `where` already
+    # implies. SQLite intersects them inside FTS5; `where` stays the truth on both backends.
+    tags: tuple[tuple[str, ...], ...] = ()
+
+
+_TAG_PREFIXES = {
+    "service_id": "svc",
+    "ci_id": "ci",
+    "category_id": "cat",
+    "team_id": "team",
+    "owner_id": "own",
+}
+
+
+_TEXT_TAG_PREFIXES = {"status": "st", "kind": "kd"}  # hex-encoded: one token whatever the value
+
+
+def filter_tag(name: str, value: int | str) -> str:
+    """The FTS5 token of one filter value (`svc7`, `own55`; `st`/`kd` + the status/kind in hex),
+    as migration 0003's view and triggers write them into the `tags` column; keep in step."""
+    if name in _TEXT_TAG_PREFIXES:
+        return _TEXT_TAG_PREFIXES[name] + str(value).encode().hex()
+    return f"{_TAG_PREFIXES[name]}{int(value)}"
+
+
+class CommonWords:
+    """Which terms reached the document-frequency cap recently, per (database alias, cap, term).
+
+    Counting a common word up to the cap is the expensive part of `doc_freq` on PostgreSQL (its
+    GIN bitmap holds every match), and a word in 1,000+ documents stays that common: it takes
+    mass deletes to bring it under the cap, and even then its IDF barely moves (idf(1000) vs
+    idf(999)). So those are remembered for `ttl` seconds; counts under the cap are never kept,
+    since new and removed documents change them and, for rare words, the ranking. Counts read
+    inside a transaction are not kept either: they may include writes that roll back (the test
+    suite runs every test inside one). Per process, bounded to `size` entries."""
+
+    def __init__(self, ttl: float = 300.0, size: int = 10_000) -> None:
+        self.ttl, self.size = ttl, size
+        self._until: dict[Hashable, float] = {}
+        self._lock = threading.Lock()
+        # PostgreSQL: (alias, cap) → (until, lexemes its statistics put far above the cap).
+        self.sampled: dict[Hashable, tuple[float, frozenset[str]]] = {}
+
+    def __contains__(self, key: Hashable) -> bool:
+        until = self._until.get(key)
+        if until is None:
+            return False
+        if until < time.monotonic():
+            with self._lock:
+                self._until.pop(key, None)
+            return False
+        return True
+
+    def add(self, key: Hashable) -> None:
+        now = time.monotonic()
+        with self._lock:
+            if key not in self._until and len(self._until) >= self.size:
+                # Full: drop the expired entries, or else the oldest tenth.
+                expired = [k for k, until in self._until.items() if until < now]
+                for old in expired or list(self._until)[: max(1, self.size // 10)]:
+                    del self._until[old]
+            self._until.pop(key, None)  # re-inserted last: the dict stays oldest first
+            self._until[key] = now + self.ttl
+
+    def clear(self) -> None:
+        """Forget everything (tests; or after deleting most of the index)."""
+        with self._lock:
+            self._until.clear()
+            self.sampled.clear()
+
+    def __len__(self) -> int:
+        return len(self._until)
+
+
+COMMON_WORDS = CommonWords()
 
 
 def _where(q: Q) -> tuple[str, list] | None:
@@ -38,6 +115,8 @@ def _where(q: Q) -> tuple[str, list] | None:
         sql, params = compiler.compile(qs.query.where)
     except EmptyResultSet:
         return None
+    except FullResultSet:
+        return "1=1", []
     return (sql or "1=1"), list(params)
 
 
@@ -94,7 +173,21 @@ class Backend:
         return self._select(match, where, f"ORDER BY {self._id_sql()} DESC LIMIT %s", [limit])
 
     def doc_freq(self, terms: Sequence[Term], cap: int) -> list[int]:
-        """For each term, how many documents contain it, counted up to `cap`."""
+        """For each term, how many documents contain it, counted up to `cap`; terms that
+        reached the cap recently are not counted again (`CommonWords`)."""
+        alias = connection.alias
+        out: list[int | None] = [cap if (alias, cap, t) in COMMON_WORDS else None for t in terms]
+        todo = [i for i, n in enumerate(out) if n is None]
+        if todo:
+            counts = self._doc_freq([terms[i] for i in todo], cap)
+            keep = not connection.in_atomic_block
+            for i, n in zip(todo, counts, strict=True):
+                out[i] = n
+                if keep and n >= cap:
+                    COMMON_WORDS.add((alias, cap, terms[i]))
+        return [int(n or 0) for n in out]
+
+    def _doc_freq(self, terms: Sequence[Term], cap: int) -> list[int]:
         if not terms:
             return []
         parts, params = [], []
@@ -119,8 +212,9 @@ def _fts_quote(word: str) -> str:
 
 
 class SqliteBackend(Backend):
-    """FTS5 with external content on SearchDocument, kept in step by triggers (migration 0002),
-    so every write of a row (service, bulk insert, delete, flush) updates the index with it."""
+    """FTS5 with external content on SearchDocument (through a view adding the filter tags),
+    kept in step by triggers (migrations 0002, 0003), so every write of a row (service, bulk
+    insert, delete, flush) updates the index with it."""
 
     vendor = "sqlite"
 
@@ -156,10 +250,15 @@ class SqliteBackend(Backend):
             part = self._term(term, negated=True)
             if part:
                 expr = f"({expr}) NOT {part}"
+        # User words only ever reach the text columns; `kind` and `tags` only the terms below.
         expr = f"{{title keywords body}} : ({expr})"
         if match.kinds:
             kinds = " OR ".join(_fts_quote(k) for k in match.kinds)
             expr = f"kind : ({kinds}) AND {expr}"
+        for group in match.tags:
+            if group:
+                tags = " OR ".join(_fts_quote(t) for t in group)
+                expr = f"{expr} AND tags : ({tags})"
         return expr
 
     def _from(self) -> str:
@@ -171,14 +270,14 @@ class SqliteBackend(Backend):
         return f"{FTS_TABLE} MATCH %s"
 
     def _rank_sql(self) -> str:
-        return f"bm25({FTS_TABLE}, 3.0, 2.0, 1.0, 0.0)"
+        return f"bm25({FTS_TABLE}, 3.0, 2.0, 1.0, 0.0, 0.0)"
 
     def _id_sql(self) -> str:
         # FTS5 walks its doclists backwards for this, stopping after LIMIT rows; ordering by the
         # content table's id (the same value) would sort every match first.
         return f"{FTS_TABLE}.rowid"
 
-    def doc_freq(self, terms: Sequence[Term], cap: int) -> list[int]:
+    def _doc_freq(self, terms: Sequence[Term], cap: int) -> list[int]:
         if not terms:
             return []
         parts, params = [], []
@@ -266,6 +365,38 @@ class PostgresBackend(Backend):
             return ""
         excluded = [p for p in (self._term(t, negated=True) for t in match.exclude) if p]
         return " & ".join(groups + [f"!{p}" for p in excluded])
+
+    def _doc_freq(self, terms: Sequence[Term], cap: int) -> list[int]:
+        # A word the planner's statistics put in ten times `cap` documents is at the cap without
+        # counting: its GIN bitmap (every match) is what makes counting a common word slow.
+        common = self._surely_common(cap)
+        counted = [t for t in terms if t.prefix or t.is_phrase or t.stems[0] not in common]
+        counts = dict(zip(counted, super()._doc_freq(counted, cap), strict=True))
+        return [counts.get(t, cap) for t in terms]
+
+    def _surely_common(self, cap: int) -> frozenset[str]:
+        """The lexemes that ANALYZE found in at least 10 × `cap` documents (cached a few
+        minutes). Sampled, so only a margin this wide is taken as sure: a word under the cap
+        is still counted exactly."""
+        key = (connection.alias, cap)
+        cached = COMMON_WORDS.sampled.get(key)
+        if cached is not None and cached[0] > time.monotonic():
+            return cached[1]
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT s.most_common_elems::text::text[], s.most_common_elem_freqs, c.reltuples "
+                "FROM pg_stats s JOIN pg_class c ON c.relname = s.tablename "
+                "AND c.relnamespace = to_regnamespace(s.schemaname) "
+                "WHERE s.schemaname = current_schema() AND s.tablename = %s "
+                "AND s.attname = 'search_vector'",
+                [TABLE],
+            )
+            row = cursor.fetchone()
+        common: frozenset[str] = frozenset()
+        if row and row[0] and row[1] and row[2] and row[2] > 0:
+            common = frozenset(w for w, f in zip(row[0], row[1]) if f * row[2] >= 10 * cap)  # noqa: B905 - the frequencies end with 3 summary values
+        COMMON_WORDS.sampled[key] = (time.monotonic() + COMMON_WORDS.ttl, common)
+        return common
 
     def _from(self) -> str:
         return f'"{TABLE}"'

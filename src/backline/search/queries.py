@@ -17,7 +17,7 @@ from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
 from backline.search import rules
-from backline.search.backends import Match, backend
+from backline.search.backends import Match, backend, filter_tag
 from backline.search.models import SearchDocument
 from backline.search.registry import Provider, providers
 from backline.search.rules import ParsedQuery, Term
@@ -92,6 +92,16 @@ class SearchFilter:
             q &= Q(updated_at__lte=end)
         return q
 
+    def tags(self) -> tuple[tuple[str, ...], ...]:
+        """The filter's service, CI, category, team and status as FTS5 tags (`Match.tags`); the
+        dates are not tags (`q()` applies them)."""
+        groups = [tuple(filter_tag("status", s) for s in self.status)] if self.status else []
+        for name in ("service_id", "ci_id", "category_id", "team_id"):
+            value = getattr(self, name)
+            if value is not None:
+                groups.append((filter_tag(name, value),))
+        return tuple(groups)
+
 
 @dataclass(frozen=True)
 class SearchPage:
@@ -128,6 +138,52 @@ def _scope_q(scopes: Mapping[str, Q]) -> Q:
     for scope in scopes.values():
         q |= scope
     return q
+
+
+def _required_owner(q: Q) -> int | None:
+    """The owner id a scope condition requires (a requester's own tickets), if it requires one:
+    `owner_id=N` joined by AND, not negated, at any depth."""
+    if q.negated or (q.connector != Q.AND and len(q.children) > 1):
+        return None
+    for child in q.children:
+        if isinstance(child, Q):
+            found = _required_owner(child)
+        elif isinstance(child, tuple) and child[0] in ("owner_id", "owner_id__exact"):
+            found = child[1] if type(child[1]) is int else None
+        else:
+            continue
+        if found is not None:
+            return found
+    return None
+
+
+def _scope_tags(scopes: Mapping[str, Q]) -> tuple[tuple[str, ...], ...]:
+    """The visible kinds as one OR of tags when some kind is limited to one owner: a requester
+    sees (own tickets) OR (any article) → `own55 OR kd<article>`; the scope Q keeps the rest
+    (published, audience). Nothing when no kind is limited to an owner."""
+    owners = {kind: _required_owner(q) for kind, q in scopes.items()}
+    if all(owner is None for owner in owners.values()):
+        return ()
+    group = (
+        filter_tag("kind", kind) if owner is None else filter_tag("owner_id", owner)
+        for kind, owner in owners.items()
+    )
+    return (tuple(dict.fromkeys(group)),)
+
+
+def _match(
+    groups: tuple[tuple[Term, ...], ...],
+    exclude: tuple[Term, ...],
+    scopes: Mapping[str, Q],
+    tags: tuple[tuple[str, ...], ...] = (),
+) -> Match:
+    """The backend query for these visible kinds, with the filter's and the scope's tags. The
+    kind hint is left out when every kind is visible, or when the scope's tag group already
+    names each kind (by owner or kind): intersecting with all tickets costs FTS5 more than the
+    hint saves."""
+    scope_tags = _scope_tags(scopes)
+    kinds = () if scope_tags or len(scopes) == len(providers()) else tuple(scopes)
+    return Match(groups, exclude, kinds, tags + scope_tags)
 
 
 def _weights(terms: Sequence[Term]) -> dict[Term, float]:
@@ -227,8 +283,7 @@ def search(
     if need > MAX_CANDIDATES:
         return _empty(query, page, per_page)
     where = _scope_q(scopes) & flt.q()
-    narrowed = tuple(scopes) if len(scopes) < len(providers()) else ()
-    match = Match(query.groups, query.exclude, narrowed)
+    match = _match(query.groups, query.exclude, scopes, flt.tags())
     ids, count, complete = _candidates(match, where, max(CANDIDATES, need))
     rows = SearchDocument.objects.filter(pk__in=ids).only(*_FIELDS)
     weights = _weights(query.terms)
@@ -270,7 +325,7 @@ def search_counts(
         return {}
     out = {}
     for kind, scope in visible_kinds(user).items():
-        match = Match(query.groups, query.exclude, (kind,))
+        match = _match(query.groups, query.exclude, {kind: scope}, flt.tags())
         n = len(backend().matching(match, scope & flt.q(), COUNT_CAP + 1))
         out[kind] = (min(n, COUNT_CAP), n > COUNT_CAP)
     return out
@@ -348,7 +403,7 @@ def similar(
             scope &= Q(status__in=list(statuses))
         if exclude is not None and exclude[0] == kind:
             scope &= ~Q(object_id=exclude[1])
-        narrowed = Match(match.groups, kinds=(kind,))
+        narrowed = _match(match.groups, (), {kind: scope})
         ranked = _similar_kind(scope, query, narrowed, weights, shared, min(limit, 50))
         out[kind] = [
             _hit(row, registered[kind], query, final, reasons) for _, final, reasons, row in ranked
