@@ -512,3 +512,26 @@ def test_large_match_sets_are_ranked_by_the_engine_then_by_recency(l2_agent, mon
 def test_kind_names_are_not_searchable_words(l2_agent):
     make_ticket(l2_agent, title="Monitor flickers")
     assert search(user=l2_agent, q="ticket").total == 0
+
+
+def test_no_document_with_every_word_falls_back_to_any_word(l1_agent, l2_agent):
+    from backline.search import queries as search_queries
+
+    vpn = make_ticket(l1_agent, title="VPN drops every ten minutes")
+    teams = make_ticket(l1_agent, title="Teams disconnects during calls")
+    page = search_queries.search(user=l2_agent, q="vpn disconnect")
+    assert page.relaxed is True
+    assert {h.object_id for h in page.hits} == {vpn.pk, teams.pk}
+    counts = search_queries.search_counts(user=l2_agent, q="vpn disconnect")
+    assert counts["ticket"][0] == 2
+    strict = search_queries.search(user=l2_agent, q="vpn drops")
+    assert strict.relaxed is False and [h.object_id for h in strict.hits] == [vpn.pk]
+    # a single word that matches nothing stays empty: there is nothing to relax
+    assert search_queries.search(user=l2_agent, q="zebra").total == 0
+
+
+def test_search_page_says_when_it_shows_any_word(web, l1_agent):
+    make_ticket(l1_agent, title="VPN drops every ten minutes")
+    response = web.get("/search/", {"q": "vpn disconnect"})
+    assert response.status_code == 200
+    assert "No result holds all of “vpn disconnect”" in response.content.decode()

@@ -7,7 +7,7 @@ so a query gives the same top results on SQLite and PostgreSQL.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time
 from typing import Any
 
@@ -112,6 +112,7 @@ class SearchPage:
     has_next: bool
     query: ParsedQuery
     total_capped: bool = False  # total is a lower bound ("1000+")
+    relaxed: bool = False  # nothing held every word: these hold some of them
 
     @property
     def terms(self) -> tuple[str, ...]:
@@ -269,10 +270,31 @@ def search(
     per_page: int = 20,
 ) -> SearchPage:
     """One page of the documents matching `q` that the user may see, best first; a number like
-    INC-42 puts that object first. Bad or empty queries give an empty page."""
+    INC-42 puts that object first. Bad or empty queries give an empty page. When no document
+    holds every word, the documents holding any of them are given instead (`relaxed`), best
+    first, as people expect of a search box."""
     flt = flt or SearchFilter()
     page, per_page = max(1, page), max(1, min(per_page, 100))
     query = rules.parse_query(q, number_prefixes={p.prefix for p in providers().values()})
+    result = _search(user, query, flt, page, per_page)
+    relaxed = _relaxed(query)
+    if result.total == 0 and not result.hits and relaxed is not None:
+        fallback = _search(user, relaxed, flt, page, per_page)
+        if fallback.total:
+            return replace(fallback, relaxed=True)
+    return result
+
+
+def _relaxed(query: ParsedQuery) -> ParsedQuery | None:
+    """The query with its words OR-ed instead of AND-ed (None when that changes nothing)."""
+    if len(query.groups) < 2:
+        return None
+    return ParsedQuery(groups=(query.terms,), exclude=query.exclude, numbers=query.numbers)
+
+
+def _search(
+    user: Any, query: ParsedQuery, flt: SearchFilter, page: int, per_page: int
+) -> SearchPage:
     scopes = visible_kinds(user, flt.kinds)
     if not scopes:
         return _empty(query, page, per_page)
@@ -323,6 +345,14 @@ def search_counts(
     query = rules.parse_query(q, number_prefixes={p.prefix for p in providers().values()})
     if query.is_empty:
         return {}
+    counts = _counts(user, query, flt)
+    relaxed = _relaxed(query)
+    if relaxed is not None and not any(n for n, _ in counts.values()):
+        return _counts(user, relaxed, flt)
+    return counts
+
+
+def _counts(user: Any, query: ParsedQuery, flt: SearchFilter) -> dict[str, tuple[int, bool]]:
     out = {}
     for kind, scope in visible_kinds(user).items():
         match = _match(query.groups, query.exclude, {kind: scope}, flt.tags())
