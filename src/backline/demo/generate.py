@@ -42,6 +42,7 @@ from django.core.management.color import no_style
 from django.db import connections, router, transaction
 from django.db.models import Count, Max, Model
 from django.utils import timezone
+from django.utils.text import slugify
 
 from backline.accounts.choices import Role
 from backline.accounts.models import Team, User
@@ -208,7 +209,7 @@ def _create_cmdb(org: Org) -> Cmdb:
     items = {
         name: item_create(
             name=name,
-            ci_type=ci_type,
+            ci_type=slugify(ci_type),
             description=description,
             service=services[service] if service else None,
             owner_team=org.teams[owner],
