@@ -3,6 +3,8 @@
 from ninja import NinjaAPI
 
 from backline.accounts.api import router as accounts_router
+from backline.changes.api import router as changes_router
+from backline.cmdb.api import router as cmdb_router
 from backline.core.api import StaffSessionAuth, StrictParser, TokenAuth, install_error_handlers
 from backline.escalation.api import router as escalation_router
 from backline.escalation.collab_api import router as collab_router
@@ -31,3 +33,5 @@ api.add_router("/", collab_router)
 api.add_router("/", sla_router)
 api.add_router("/", search_router)
 api.add_router("/kb", knowledge_router)
+api.add_router("/cmdb", cmdb_router)
+api.add_router("/changes", changes_router)

@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "backline.sla",
     "backline.search",
     "backline.knowledge",
+    "backline.changes",
 ]
 
 MIDDLEWARE = [

@@ -13,6 +13,8 @@ urlpatterns = [
     path("settings/", include("backline.sla.urls")),
     path("search/", include("backline.search.urls")),
     path("kb/", include("backline.knowledge.urls")),
+    path("cmdb/", include("backline.cmdb.urls")),
+    path("changes/", include("backline.changes.urls")),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
 ]
