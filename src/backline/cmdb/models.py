@@ -133,3 +133,40 @@ class Dependency(models.Model):
 
     def __str__(self) -> str:
         return f"{self.source_id} {self.kind} {self.target_ci_id or self.target_service_id}"
+
+
+class CmdbEvent(models.Model):
+    """An append-only record of a CMDB write: who changed which service or CI, when, and what."""
+
+    class Kind(models.TextChoices):
+        CREATED = "created", "created"
+        UPDATED = "updated", "updated"
+        RETIRED = "retired", "retired"
+        DEPENDENCY_ADDED = "dep_added", "dependency added"
+        DEPENDENCY_REMOVED = "dep_removed", "dependency removed"
+
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    ci = models.ForeignKey(
+        ConfigurationItem, null=True, blank=True, on_delete=models.CASCADE, related_name="events"
+    )
+    service = models.ForeignKey(
+        Service, null=True, blank=True, on_delete=models.CASCADE, related_name="events"
+    )
+    actor = models.ForeignKey(
+        "accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    at = models.DateTimeField()
+    # Field → [old, new] for updates; the other end of a dependency.
+    data = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["at"], name="cmdb_event_at")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.ci_id or self.service_id} at {self.at:%Y-%m-%d %H:%M}"
+
+    def save(self, *args, **kwargs) -> None:
+        if self.pk is not None and not kwargs.get("force_insert"):
+            raise RuntimeError("CMDB events are append-only.")
+        super().save(*args, **kwargs)

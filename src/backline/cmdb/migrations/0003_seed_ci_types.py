@@ -45,7 +45,12 @@ TYPES = [
     ("appliance", "Appliance", [_a("model", T), _a("site", T)], False),
     ("hardware", "Hardware", [_a("model", T), _a("serial", T)], False),
     ("integration", "Integration / API", [_a("endpoint", U), _a("protocol", T)], False),
-    ("credential", "Credential (token, API key)", [_a("system", T), _a("rotation_days", INT)], True),
+    (
+        "credential",
+        "Credential (token, API key)",
+        [_a("system", T), _a("rotation_days", INT)],
+        True,
+    ),
     ("certificate", "Certificate", [_a("subject", T), _a("issuer", T)], True),
     ("cloud-tenant", "Cloud tenant", [_a("provider", T), _a("tenant_id", T)], False),
     (
