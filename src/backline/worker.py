@@ -22,6 +22,7 @@ logger = logging.getLogger("backline.worker")
 
 def sweeps() -> list[tuple[str, Callable[[], dict]]]:
     """The periodic jobs, in the order they run."""
+    from backline.changes.services import credentials_expiry_sweep
     from backline.knowledge.services import stale_reviews_open
     from backline.sla.services import sla_sweep
     from backline.tickets.services import tickets_autoclose
@@ -30,6 +31,7 @@ def sweeps() -> list[tuple[str, Callable[[], dict]]]:
         ("sla", lambda: sla_sweep(now=timezone.now())),
         ("autoclose", lambda: tickets_autoclose(now=timezone.now())),
         ("kb_stale", lambda: stale_reviews_open()),
+        ("expiry", lambda: credentials_expiry_sweep(now=timezone.now())),
     ]
 
 

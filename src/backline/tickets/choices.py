@@ -107,3 +107,6 @@ class EventKind(models.TextChoices):
     KB_LINKED = "kb_linked", "Article linked"
     KB_USED = "kb_used", "Solved with an article"
     KB_DECISION = "kb_decision", "Knowledge decision"
+    # Changes (written by the changes app)
+    CHANGE_LINKED = "change_linked", "Change linked as cause"
+    CHANGE_UNLINKED = "change_unlinked", "Change unlinked"
