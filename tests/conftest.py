@@ -84,6 +84,7 @@ _SEED_MIGRATIONS = (
     "backline.tickets.migrations.0002_seed_priority_matrix_and_categories",
     "backline.sla.migrations.0002_seed_default_policies",
     "backline.cmdb.migrations.0003_seed_ci_types",
+    "backline.problems.migrations.0002_seed_factor_categories",
 )
 
 

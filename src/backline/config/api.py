@@ -10,6 +10,8 @@ from backline.escalation.api import router as escalation_router
 from backline.escalation.collab_api import router as collab_router
 from backline.knowledge.api import router as knowledge_router
 from backline.notifications.api import router as notifications_router
+from backline.problems.api import router as problems_router
+from backline.problems.ke_api import router as known_errors_router
 from backline.search.api import router as search_router
 from backline.sla.api import router as sla_router
 from backline.tickets.api import router as tickets_router
@@ -35,3 +37,5 @@ api.add_router("/", search_router)
 api.add_router("/kb", knowledge_router)
 api.add_router("/cmdb", cmdb_router)
 api.add_router("/changes", changes_router)
+api.add_router("/problems", problems_router)
+api.add_router("/", known_errors_router)

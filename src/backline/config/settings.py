@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "backline.search",
     "backline.knowledge",
     "backline.changes",
+    "backline.problems",
 ]
 
 MIDDLEWARE = [

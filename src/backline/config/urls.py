@@ -15,6 +15,8 @@ urlpatterns = [
     path("kb/", include("backline.knowledge.urls")),
     path("cmdb/", include("backline.cmdb.urls")),
     path("changes/", include("backline.changes.urls")),
+    path("problems/", include("backline.problems.urls")),
+    path("known-errors/", include("backline.problems.ke_urls")),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
 ]

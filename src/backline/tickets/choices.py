@@ -110,3 +110,6 @@ class EventKind(models.TextChoices):
     # Changes (written by the changes app)
     CHANGE_LINKED = "change_linked", "Change linked as cause"
     CHANGE_UNLINKED = "change_unlinked", "Change unlinked"
+    # Problems (written by the problems app)
+    PROBLEM_LINKED = "problem_linked", "Linked to a problem"
+    PROBLEM_UNLINKED = "problem_unlinked", "Unlinked from a problem"
