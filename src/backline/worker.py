@@ -24,6 +24,7 @@ def sweeps() -> list[tuple[str, Callable[[], dict]]]:
     """The periodic jobs, in the order they run."""
     from backline.changes.services import credentials_expiry_sweep
     from backline.knowledge.services import stale_reviews_open
+    from backline.problems.verification import problems_sweep
     from backline.sla.services import sla_sweep
     from backline.tickets.services import tickets_autoclose
 
@@ -32,6 +33,7 @@ def sweeps() -> list[tuple[str, Callable[[], dict]]]:
         ("autoclose", lambda: tickets_autoclose(now=timezone.now())),
         ("kb_stale", lambda: stale_reviews_open()),
         ("expiry", lambda: credentials_expiry_sweep(now=timezone.now())),
+        ("problems", lambda: problems_sweep(now=timezone.now())),
     ]
 
 

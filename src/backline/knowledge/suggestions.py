@@ -16,7 +16,7 @@ from backline.tickets.models import Ticket
 # kind → statuses a suggestion may have (past incidents are resolved or closed)
 WANTED: dict[str, list[str] | None] = {
     "article": ["published"],
-    "known_error": None,
+    "known_error": ["published"],
     "ticket": ["resolved", "closed"],
 }
 
@@ -64,7 +64,10 @@ def suggestions_for(
             for h in hits.get(kind, [])
             if h.object_id in objects
         ]
-    out["known_error"] = [Suggestion(h, None) for h in hits.get("known_error", [])]
+    known = _known_errors([h.object_id for h in hits.get("known_error", [])])
+    out["known_error"] = [
+        Suggestion(h, known.get(h.object_id)) for h in hits.get("known_error", [])
+    ]
     return out
 
 
@@ -76,6 +79,15 @@ RELATIVE_FLOOR = 0.3
 def strong(hits: list[Any]) -> list[Any]:
     best = max((h.score for h in hits), default=0.0)
     return [h for h in hits if h.score >= best * RELATIVE_FLOOR]
+
+
+def _known_errors(ids: list[int]) -> dict[int, Any]:
+    """Known errors by id (problem management registers them with search; none without it)."""
+    if not ids:
+        return {}
+    from django.apps import apps
+
+    return apps.get_model("problems", "KnownError").objects.in_bulk(ids)
 
 
 def ticket_text(ticket: Ticket) -> str:

@@ -10,3 +10,4 @@ class NotificationKind(models.TextChoices):
     ALERT = "alert", "Alert from a team"
     MAJOR_INCIDENT = "major_incident", "Major incident"
     KB_REVIEW = "kb_review", "Article needs review"
+    PROBLEM_RECURRED = "problem_recurred", "Resolved problem may have recurred"

@@ -8,7 +8,10 @@ An app registers a panel in its AppConfig.ready():
 page renders the panels of each slot in registration order: "header" under the title, "actions"
 inside the actions card, "main" above the timeline, "side" in the right column. The new-ticket
 page renders the "create" slot beside its form (`ticket` is None there; the form has the id
-`ticket-create-form`).
+`ticket-create-form`). The queue page renders the "queue" slot above its results (`ticket` is
+None) inside the form `queue-selection`, which the rows' checkboxes (`tickets`) belong to, so a
+panel can offer a bulk action with a `formaction` button; a queue panel must not query the
+database (the queue's query count is bounded), so it loads anything it needs with HTMX.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from typing import Any
 
 from django.http import HttpRequest
 
-SLOTS = ("header", "actions", "main", "side", "create")
+SLOTS = ("header", "actions", "main", "side", "create", "queue")
 TICKET_SLOTS = ("header", "actions", "main", "side")
 
 

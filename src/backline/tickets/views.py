@@ -62,6 +62,7 @@ def queue(request: HttpRequest) -> HttpResponse:
         "priorities": Priority.choices,
         "teams": _teams(),
         "title": QUEUES.get(flt.queue or "", "Tickets"),
+        "panels": panels.render_context(request, None, ("queue",)),
     }
     template = "tickets/queue.html#results" if request.htmx else "tickets/queue.html"
     return render(request, template, context, status=400 if filter_error else 200)
