@@ -658,3 +658,139 @@ def test_same_seed_gives_the_same_knowledge_base(db):
     _load(seed=7, tickets=80)
     assert snapshot() == first
     assert first[1]
+
+
+# --- the CMDB estate and the change history (issue 6 part 8) ---------------------------------
+
+
+def _case(title_start: str) -> Ticket:
+    return Ticket.objects.get(title__startswith=title_start)
+
+
+def test_the_estate_has_about_300_valid_items_over_every_kind_with_a_sound_graph(demo):
+    from backline.cmdb import rules as cmdb_rules
+    from backline.cmdb.models import CiType, ConfigurationItem, Dependency
+
+    items = list(ConfigurationItem.objects.all())
+    assert 250 <= len(items) <= 350
+    types = Counter(ci.ci_type for ci in items)
+    assert len(types) >= 10, types
+    schemas = dict(CiType.objects.values_list("slug", "attributes"))
+    for ci in items:
+        assert ci.ci_type in schemas, ci.name
+        assert cmdb_rules.validate_attributes(schemas[ci.ci_type], ci.attributes) == ci.attributes
+        assert ci.owner_team_id is not None, ci.name
+    environments = Counter(ci.environment for ci in items)
+    assert environments["production"] > 0.8 * len(items)
+    assert environments["staging"] and environments["test"]
+    ids = {ci.pk for ci in items}
+    deps = list(Dependency.objects.all())
+    assert len(deps) > len(items)
+    for dep in deps:
+        assert dep.source_id in ids
+        assert (dep.target_ci_id in ids) != (dep.target_service_id is not None)
+    # The chains behind the reference cases.
+    names = {(d.source.name, d.target_ci.name) for d in deps if d.target_ci_id}
+    assert ("crm-app-01", "crm-db-01") in names
+    assert ("crm-db-01", "crm-db-01 configuration") in names
+    assert ("edge-rtr-muc-01", "QoS policy on edge routers") in names
+    assert ("Shop-to-ERP order integration", "ERP API credential for the order integration") in (
+        names
+    )
+
+
+def test_the_erp_token_expired_on_the_day_case_c_starts(demo):
+    from backline.cmdb.models import ConfigurationItem
+
+    token = ConfigurationItem.objects.get(name="ERP API credential for the order integration")
+    opened = timezone.localdate(_case("eCommerce orders not syncing").created_at)
+    assert token.expires_at == opened
+
+
+def test_what_changed_ranks_the_db_parameter_change_first_on_case_a_and_qos_on_case_b(demo):
+    from backline.changes.models import TicketChangeLink
+    from backline.changes.queries import what_changed
+
+    crm = _case("CRM crashes")
+    ranked = what_changed(crm)
+    assert ranked[0].change.title.startswith("Tune CRM database parameters")
+    assert ranked[0].distance == 2 and ranked[0].via.name == "crm-db-01 configuration"
+    titles = [c.change.title for c in ranked]
+    assert any("crm-app-02" in t for t in titles)
+    assert not any("hr-web-01" in t or "Index maintenance on crm-db-01" in t for t in titles)
+    assert not TicketChangeLink.objects.filter(ticket=crm).exists()  # for the engineer to find
+    collaboration = _case("Intermittent disconnections")
+    assert what_changed(collaboration)[0].change.title.startswith("Rework QoS policy")
+    assert what_changed(_case("eCommerce orders not syncing")) == []
+
+
+def test_change_history_has_every_kind_and_a_realistic_change_induced_rate(demo):
+    from backline.changes.models import Change, ChangeEvent, TicketChangeLink
+    from backline.changes.queries import change_induced_rate
+
+    changes = list(Change.objects.all())
+    assert 150 <= len(changes) <= 250
+    kinds = Counter(c.kind for c in changes)
+    states = Counter(c.state for c in changes)
+    assert kinds["standard"] and kinds["normal"] and kinds["emergency"]
+    assert states["done"] and states["failed"] and states["rolled_back"] and states["planned"]
+    assert Counter(c.source for c in changes)["pipeline"] > 10
+    for change in changes:
+        if change.source == "pipeline":
+            assert change.external_ref
+        if change.kind == "normal" and change.state not in ("planned", "cancelled"):
+            assert change.approved_by.role == "manager" and change.approved_at < change.actual_start
+        steps = list(ChangeEvent.objects.filter(change=change).exclude(kind="linked"))
+        assert steps[-1].kind == "created"  # newest first
+        assert [e.at for e in steps] == sorted((e.at for e in steps), reverse=True)
+        assert change.version == len(steps)
+    now = timezone.now()
+    rate = change_induced_rate(now - timedelta(days=400), now + timedelta(days=1))
+    assert 0.03 <= rate["rate"] <= 0.20, rate
+    for link in TicketChangeLink.objects.select_related("change", "ticket"):
+        assert link.change.cis.exists()
+        assert (link.change.actual_start or link.change.planned_start) < link.ticket.created_at
+        assert link.at >= link.ticket.created_at
+        event = TicketEvent.objects.filter(ticket=link.ticket, kind="change_linked").last()
+        assert event.data["change"] == link.change.number and event.data["kind"] == link.kind
+
+
+def test_the_expiry_sweep_finds_work_in_the_demo_once(demo):
+    from backline.changes.services import credentials_expiry_sweep
+
+    first = credentials_expiry_sweep()
+    assert first["opened"] >= 1
+    from backline.changes.models import ExpiryNotice
+
+    titles = set(ExpiryNotice.objects.values_list("ticket__title", flat=True))
+    assert len(titles) == first["opened"]
+    assert any("ERP API credential for the order integration expire" in t for t in titles), titles
+    assert credentials_expiry_sweep()["opened"] == 0
+
+
+def test_same_seed_gives_the_same_estate_and_changes(db):
+    from backline.changes.models import Change, TicketChangeLink
+    from backline.cmdb.models import ConfigurationItem, Dependency
+
+    def snapshot() -> tuple:
+        items = sorted(
+            ConfigurationItem.objects.values_list("name", "ci_type", "attributes", "expires_at")
+        )
+        deps = sorted(
+            Dependency.objects.values_list("source__name", "kind", "target_ci__name",
+                                           "target_service__name"), key=str,
+        )  # fmt: skip
+        changes = list(
+            Change.objects.order_by("pk").values_list("title", "kind", "state", "actual_start")
+        )
+        links = sorted(
+            TicketChangeLink.objects.values_list("ticket__title", "change__title", "kind")
+        )
+        return items, deps, changes, links
+
+    with transaction.atomic():
+        _load(seed=7, tickets=80)
+        first = snapshot()
+        transaction.set_rollback(True)
+    _load(seed=7, tickets=80)
+    assert snapshot() == first

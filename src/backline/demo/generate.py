@@ -2,12 +2,15 @@
 
 What it creates: seven teams (Service Desk at L1; Application Support, Network & Infrastructure
 and Database at L2; Engineering, Security and DevOps at L3) with their staff, a support manager,
-an admin, about forty employees who raise tickets, a small CMDB, six months of ticket history
-ending at the current hour, and three open reference cases.
+an admin, about forty employees who raise tickets, a CMDB of about 300 configuration items with
+their dependencies (`estate.py`), six months of ticket history ending at the current hour, three
+open reference cases, and about 200 changes, some of which caused history incidents
+(`changelog.py`).
 
 How it writes:
 
-- People, teams, services and configuration items go through the apps' services.
+- People, teams and services go through the apps' services; the CMDB estate and the change
+  history are bulk-inserted in the shapes the cmdb and changes services write.
 - The history is bulk-loaded like an import. Each ticket's life (creation, triage, escalations
   with hand-off packages, acceptances, returns and bounces, collaboration tasks, de-escalations,
   replies and notes, pending spells, resolution, reopening, closing) is lived through in memory
@@ -32,7 +35,7 @@ import random
 import time
 from collections import Counter
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
@@ -42,17 +45,16 @@ from django.core.management.color import no_style
 from django.db import connections, router, transaction
 from django.db.models import Count, Max, Model
 from django.utils import timezone
-from django.utils.text import slugify
 
 from backline.accounts.choices import Role
 from backline.accounts.models import Team, User
 from backline.accounts.services import team_add_member, team_create, user_create
 from backline.cmdb.models import ConfigurationItem, Service
-from backline.cmdb.services import item_create, service_create
+from backline.cmdb.services import service_create
 from backline.core.errors import DomainError
-from backline.demo import clocks, reference
+from backline.demo import changelog, clocks, estate, reference
 from backline.demo import text as T
-from backline.demo.history import Clock, Cmdb, History, Life, Org
+from backline.demo.history import HISTORY_DAYS, Clock, Cmdb, History, Life, Org
 from backline.demo.knowledge import load_articles
 from backline.escalation.choices import EscalationState
 from backline.escalation.models import Escalation, Task
@@ -109,11 +111,11 @@ def load_demo(*, seed: int = 7, tickets: int = 3000, password: str, progress: bo
         step = report.task("People, teams and the CMDB", 3)
         org = _create_org(password)
         report.advance(step)
-        cmdb = _create_cmdb(org)
+        clock = Clock(anchor, ZoneInfo(settings.TIME_ZONE))
+        cmdb = _create_cmdb(org, clock, random.Random(f"{seed}:estate"))
         report.advance(step)
         categories = {c.slug: c for c in Category.objects.all()}
         report.advance(step)
-        clock = Clock(anchor, ZoneInfo(settings.TIME_ZONE))
         step = report.task(f"Living through {tickets:,} tickets", max(tickets, 1))
         history = History(random.Random(seed), org, cmdb, categories, clock)
         lives = history.build(
@@ -124,6 +126,17 @@ def load_demo(*, seed: int = 7, tickets: int = 3000, password: str, progress: bo
         _write(lives, cases.openings(), lambda n: report.advance(step, n))
         cases.finish()
         report.advance(step, 3)
+        step = report.task("Changes and the incidents they caused", 1)
+        changelog.load_changes(
+            org=org,
+            cmdb=cmdb,
+            lives=lives,
+            cases=cases,
+            clock=clock,
+            rng=random.Random(f"{seed}:changes"),
+            insert=_insert,
+        )
+        report.advance(step)
         step = report.task("SLA clocks from the timelines", 2)
         now = timezone.now()
         replayed = clocks.replay(((life.ticket, life.events) for life in lives), now=now)
@@ -201,21 +214,27 @@ def _create_org(password: str) -> Org:
     return org
 
 
-def _create_cmdb(org: Org) -> Cmdb:
+def _create_cmdb(org: Org, clock: Clock, rng: random.Random) -> Cmdb:
+    """The services, then the estate behind them (`estate.py`), recorded as loaded a fortnight
+    before the history starts."""
     services = {
-        name: service_create(name=name, description=description, owner_team=org.teams[owner])
+        name: service_create(
+            name=name,
+            description=description,
+            owner_team=org.teams[owner],
+            criticality=estate.SERVICE_CRITICALITY[name],
+        )
         for name, owner, description in T.SERVICES
     }
-    items = {
-        name: item_create(
-            name=name,
-            ci_type=slugify(ci_type),
-            description=description,
-            service=services[service] if service else None,
-            owner_team=org.teams[owner],
-        )
-        for name, ci_type, service, owner, description in T.ITEMS
-    }
+    items = estate.create_estate(
+        rng=rng,
+        today=clock.local_anchor.date(),
+        token_expiry=reference.case_days(clock.local_anchor)[1],
+        services=services,
+        teams=org.teams,
+        at=clock.anchor - timedelta(days=HISTORY_DAYS + 14),
+        insert=_insert,
+    )
     return Cmdb(services, items)
 
 
