@@ -31,6 +31,7 @@ from backline.cmdb.models import CiType, ConfigurationItem, Dependency, Service
 from backline.core.errors import Conflict, DomainError, NotFound, PermissionDenied
 
 PICTURE_LIMIT = 8
+PICTURE_DEPTH = 2  # hops shown on each side; the impact and dependency lists give the rest
 
 
 def _reader(request: HttpRequest) -> None:
@@ -166,8 +167,8 @@ def _picture(item: ConfigurationItem, impact: queries.Impact) -> dict[str, Any]:
         }
 
     return {
-        "upstream": [column(up[d], d, "up") for d in sorted(up)[:3][::-1]],
-        "downstream": [column(down[d], d, "down") for d in sorted(down)[:3]],
+        "upstream": [column(up[d], d, "up") for d in sorted(up)[:PICTURE_DEPTH][::-1]],
+        "downstream": [column(down[d], d, "down") for d in sorted(down)[:PICTURE_DEPTH]],
     }
 
 
