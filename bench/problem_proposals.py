@@ -14,7 +14,8 @@ thresholds:
 
 (b) The demo data (loaded as bench/suggest_quality.py does, into a throwaway SQLite database) and
 `recurrence.proposals_detect` over the last 30 days before the newest ticket. Planted recurring
-groups: tickets whose events carry `data["planted_group"]` (the demo's marker, when present),
+groups: tickets whose events carry `data["planted_group"]` (the marker `backline.demo.planted`
+puts on their `created` event; they also label those tickets for the incident-key precision),
 otherwise the tickets of demo incidents marked `recurring=True` (`backline.demo.text`). Reported:
 recall of planted groups (a proposal holds >= 2/3 of the group's tickets in the window and is
 mostly made of them), and precision of the proposals against incident keys (a proposal is right
@@ -270,6 +271,7 @@ def run_demo(args: argparse.Namespace) -> None:
     marked = TicketEvent.objects.filter(data__has_key="planted_group", ticket_id__in=list(keys))
     planted: dict[int, object] = {e.ticket_id: e.data["planted_group"] for e in marked}
     source = "planted_group markers"
+    keys.update(planted)  # planted incidents come from demo.planted, not text.INCIDENTS
     if not planted:
         recurring = {i.key for i in T.INCIDENTS if i.recurring}
         planted = {pk: k for pk, k in keys.items() if k in recurring}

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from backline.accounts.models import Team, TeamMembership, User
 from backline.core.errors import DomainError
+from backline.demo import planted
 from backline.demo.generate import DEMO_LOGINS, load_demo
 from backline.escalation import queries, rules, services
 from backline.escalation.choices import EscalationState, TaskStatus
@@ -22,6 +23,7 @@ from backline.tickets.models import Comment, Ticket, TicketEvent
 pytestmark = pytest.mark.django_db
 
 PASSWORD = "backline-demo"
+PLANTED = sum(len(g.days) for g in planted.GROUPS)  # the planted recurring groups' tickets
 # Events whose service saves the ticket (and bumps its version); acceptance only when the
 # accepting engineer takes the ticket through ticket_route (then its data has "changes").
 VERSIONED = {
@@ -196,13 +198,15 @@ def test_reference_cases_carry_full_handoff_packages_and_one_waits_in_an_inbox(d
 
 def test_every_timeline_agrees_with_its_ticket(demo):
     events = defaultdict(list)
-    # SLA warnings and breaches are recorded by the sweep without touching the ticket.
-    for event in TicketEvent.objects.exclude(kind__in=SLA_EVENTS).order_by("at", "id"):
+    # SLA warnings and breaches are recorded by the sweep without touching the ticket, and so
+    # are the links problem_link_incidents records on the incidents of the demo problems.
+    untouched = {*SLA_EVENTS, EventKind.PROBLEM_LINKED, EventKind.PROBLEM_UNLINKED}
+    for event in TicketEvent.objects.exclude(kind__in=untouched).order_by("at", "id"):
         events[event.ticket_id].append(event)
     now = timezone.now()
     members = set(TeamMembership.objects.values_list("team_id", "user_id"))
     tickets = list(Ticket.objects.all())
-    assert len(tickets) == 203
+    assert len(tickets) == 203 + PLANTED
     for ticket in tickets:
         timeline = events[ticket.pk]
         kinds = [e.kind for e in timeline]
@@ -359,7 +363,7 @@ def test_a_larger_history_has_plausible_escalation_metrics_and_every_kind_of_pat
     _load(tickets=1000)
     now = timezone.now()
     m = queries.escalation_metrics(start=now - timedelta(days=183), end=now + timedelta(hours=1))
-    assert m["tickets_created"] == 1003
+    assert m["tickets_created"] == 1003 + PLANTED
     assert 0.30 <= m["escalation_rate"] <= 0.40
     assert 0.05 <= m["bounce_rate"] <= 0.15
     for row in m["acceptance"]:
@@ -400,7 +404,7 @@ def test_without_returned_keys_the_rows_get_explicit_ids_that_events_name(db, mo
     # the reference cases, saved one by one in between, must not collide with them.
     monkeypatch.setattr(type(connection.features), "can_return_rows_from_bulk_insert", False)
     _load(tickets=120)
-    assert Ticket.objects.count() == 123
+    assert Ticket.objects.count() == 123 + PLANTED
     rows = {e.pk: e for e in Escalation.objects.all()}
     assert len(rows) > 10
     for event in TicketEvent.objects.filter(kind=EventKind.ESCALATED):
@@ -441,7 +445,7 @@ def test_refuses_a_database_with_its_teams_and_stores_nothing(service_desk):
 
 def test_summary_names_the_reference_cases_and_progress_off_is_silent(db, capsys):
     summary = _load(tickets=40)
-    assert "43 tickets" in summary
+    assert f"{43 + PLANTED} tickets" in summary
     for title in REFERENCE_CASES:
         assert title in summary
     assert capsys.readouterr() == ("", "")
@@ -794,3 +798,114 @@ def test_same_seed_gives_the_same_estate_and_changes(db):
         transaction.set_rollback(True)
     _load(seed=7, tickets=80)
     assert snapshot() == first
+
+
+# --- problems, known errors and the planted recurring groups (issue 7 part 8) ----------------
+
+
+def test_problems_cover_the_states_and_finished_ones_have_a_complete_rca(demo):
+    from backline.problems.choices import ActionState, Closure, ProblemState
+    from backline.problems.models import Problem
+
+    problems = list(Problem.objects.prefetch_related("whys", "factors", "actions", "timeline"))
+    assert 6 <= len(problems) <= 8
+    states = Counter(p.state for p in problems)
+    assert len(states) >= 5, states
+    for p in problems:
+        if p.state in (ProblemState.RESOLVED, ProblemState.CLOSED):
+            whys = [w.text for w in p.whys.all()]
+            assert len(whys) >= 4 and p.root_cause and p.cause_code, p.number
+            assert len({f.category_id for f in p.factors.all()}) >= 3, p.number
+            corrective = [a for a in p.actions.all() if a.kind == "corrective"]
+            assert corrective and all(a.state == ActionState.DONE for a in corrective), p.number
+            assert any(a.change_id for a in corrective), p.number
+            assert any(e.ticket_event_id for e in p.timeline.all()), p.number
+            assert any(e.change_id for e in p.timeline.all()), p.number
+    closed = next(p for p in problems if p.state == ProblemState.CLOSED)
+    assert closed.closure == Closure.RECURRENCE_STOPPED
+    assert all(a.state == ActionState.DONE for a in closed.actions.all())
+    assert {a.kind for a in closed.actions.all()} == {"corrective", "preventive"}
+    # Every write went through the services with past times: nothing is dated after now.
+    now = timezone.now()
+    assert all(p.created_at < now and p.updated_at < now for p in problems)
+
+
+def test_the_crm_export_problem_does_not_give_away_case_a(demo):
+    from backline.problems.models import Problem
+
+    problem = Problem.objects.get(title__icontains="CRM report export")
+    assert problem.state == "investigating" and not problem.root_cause
+    case_a = Ticket.objects.get(title=next(iter(REFERENCE_CASES)))
+    assert not problem.incident_links.filter(ticket=case_a).exists()
+    linked = set(problem.incident_links.values_list("ticket_id", flat=True))
+    marked = TicketEvent.objects.filter(data__planted_group="crm_export")
+    assert linked and linked <= set(marked.values_list("ticket_id", flat=True))
+    words = " ".join(
+        [
+            problem.statement,
+            *problem.whys.values_list("text", flat=True),
+            *problem.timeline.values_list("text", flat=True),
+            *problem.factors.values_list("text", flat=True),
+        ]
+    ).lower()
+    for secret in ("parameter", "query plan", "chg-"):
+        assert secret not in words
+
+
+def test_known_errors_are_published_with_workarounds_and_show_on_an_open_ticket(demo):
+    from backline.problems.known_errors import matching_known_errors
+    from backline.problems.models import KnownError
+
+    published = KnownError.objects.filter(state="published")
+    assert 4 <= published.count() <= 6
+    assert all(k.workaround and k.symptoms for k in published)
+    assert published.filter(problem__isnull=True).count() >= 1
+    assert published.filter(problem__isnull=False).count() >= 3
+    assert KnownError.objects.filter(state="draft").count() == 1
+    agent = User.objects.get(username="tbecker")
+    shown = {}
+    for ticket in Ticket.objects.filter(status__in=OPEN_STATUSES).select_related("ci", "service"):
+        found = matching_known_errors(agent, ticket, text=f"{ticket.title}\n{ticket.description}")
+        if found:
+            shown[ticket.title] = found[0].known_error.title
+    assert any("Outlook search" in title for title in shown.values()), shown
+    assert not any(title in REFERENCE_CASES for title in shown), shown
+
+
+def test_overdue_actions_wait_for_tbecker_and_cmendes(demo):
+    from backline.problems.models import Action
+    from backline.problems.queries import overdue_actions
+
+    for username in ("tbecker", "cmendes"):
+        user = User.objects.get(username=username)
+        assert overdue_actions(user), username
+    overdue = overdue_actions(User.objects.get(username="tbecker"))
+    assert any(a.change_id and a.external_ref and a.kind == "corrective" for a in overdue)
+    assert Action.objects.filter(state="done").count() >= 3
+
+
+def test_planted_groups_are_marked_and_detection_proposes_the_unlinked_ones(demo):
+    from django.db.models import Max
+
+    from backline.problems import recurrence
+    from backline.problems.models import ProblemIncident
+
+    marked = defaultdict(set)
+    for ticket_id, group in TicketEvent.objects.filter(data__has_key="planted_group").values_list(
+        "ticket_id", "data__planted_group"
+    ):
+        marked[group].add(ticket_id)
+    assert set(marked) == set(planted.KEYS)
+    for group in planted.GROUPS:
+        assert len(marked[group.incident.key]) == len(group.days)
+        linked = ProblemIncident.objects.filter(ticket_id__in=marked[group.incident.key])
+        assert linked.exists() == group.linked, group.incident.key
+    now = Ticket.objects.aggregate(m=Max("created_at"))["m"]
+    found = {}
+    for proposal in recurrence.proposals_detect(now=now):
+        ids = set(proposal.tickets.values_list("id", flat=True))
+        for key in planted.UNLINKED:
+            share = len(ids & marked[key])
+            if share * 3 >= len(marked[key]) * 2 and share * 3 > len(ids) * 2:
+                found[key] = proposal.title
+    assert len(found) >= 1, found

@@ -52,10 +52,11 @@ from backline.accounts.services import team_add_member, team_create, user_create
 from backline.cmdb.models import ConfigurationItem, Service
 from backline.cmdb.services import service_create
 from backline.core.errors import DomainError
-from backline.demo import changelog, clocks, estate, reference
+from backline.demo import changelog, clocks, estate, planted, reference
 from backline.demo import text as T
 from backline.demo.history import HISTORY_DAYS, Clock, Cmdb, History, Life, Org
 from backline.demo.knowledge import load_articles
+from backline.demo.problems import load_problems
 from backline.escalation.choices import EscalationState
 from backline.escalation.models import Escalation, Task
 from backline.search.services import documents_reindex
@@ -121,6 +122,12 @@ def load_demo(*, seed: int = 7, tickets: int = 3000, password: str, progress: bo
         lives = history.build(
             tickets, random.Random(f"{seed}:arrivals"), lambda n: report.advance(step, n)
         )
+        for life in lives:
+            if life.incident_key == planted.CRM_EXPORT:
+                planted.mark(life, planted.CRM_EXPORT)
+        if tickets:  # the planted recurring groups (demo.planted), in arrival order
+            extra = planted.build(history, seed)
+            lives = sorted([*lives, *extra], key=lambda life: life.ticket.created_at)
         step = report.task("Writing tickets, comments and events", max(len(lives), 1) + 3)
         cases = reference.Cases(org=org, cmdb=cmdb, categories=categories, clock=clock)
         _write(lives, cases.openings(), lambda n: report.advance(step, n))
@@ -153,6 +160,10 @@ def load_demo(*, seed: int = 7, tickets: int = 3000, password: str, progress: bo
             clock=clock,
             rng=random.Random(f"{seed}:knowledge"),
         )
+        report.advance(step)
+        step = report.task("Problems, known errors and their actions", 1)
+        if tickets:
+            load_problems(org=org, cmdb=cmdb, lives=lives, clock=clock)
         report.advance(step)
         documents_reindex()
     return _summary(org, cases, time.monotonic() - started)

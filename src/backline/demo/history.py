@@ -667,6 +667,15 @@ class History:
         planted = {
             min(n - 1, int((k + self.rng.uniform(0.2, 0.8)) * n / times)) for k in range(times)
         }
+        # ...on a Monday morning: the export is wanted for the Monday sales meeting.
+        mondays: dict[date, int] = {}
+        for i, arrival in enumerate(arrivals):
+            if arrival.weekday() == 0 and 7 <= arrival.hour < 12:
+                mondays.setdefault(arrival.date(), i)
+        planted = {
+            mondays.get(arrivals[i].date() - timedelta(days=arrivals[i].weekday()), i)
+            for i in planted
+        }
         lives = []
         for i, arrival in enumerate(arrivals):
             age = HISTORY_DAYS * 1440 * (n - i - 0.5) / n  # expected minutes before the anchor
@@ -780,7 +789,20 @@ class History:
 
     # -- the life
 
-    def _live(self, planted: bool, age: float) -> Life:
+    def live(self, incident: T.Incident, arrival: datetime, *, force_open: bool = False) -> Life:
+        """One ticket of `incident` arriving at `arrival` (local), lived through to the anchor
+        (`demo.planted`); `force_open` keeps it open at the anchor."""
+        age = (self.clock.local_anchor - arrival).total_seconds() / 60
+        usual = self.recurring
+        self.recurring = incident
+        try:
+            life = self._live(True, age, force_open=force_open)
+        finally:
+            self.recurring = usual
+        life.finish(self.clock.times(arrival, life.steps))
+        return life
+
+    def _live(self, planted: bool, age: float, *, force_open: bool = False) -> Life:
         rng = self.rng
         if planted:
             incident = self.recurring
@@ -799,6 +821,8 @@ class History:
         else:
             final = None
         outcome, open_status = self._outcome(age / 1440)
+        if force_open:
+            outcome, open_status = "open", Status.IN_PROGRESS
         life = Life(ticket, business=priority >= 3, team_ids=self.org.team_ids)
         life.incident_key = incident.key
         self.pace = rng.lognormvariate(0.0, _PACE_SIGMA[priority - 1])
