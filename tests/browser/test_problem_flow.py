@@ -92,7 +92,8 @@ def test_recurring_incidents_to_known_error_and_recurrence(page, browser, live_s
     expect(page.get_by_test_id("problem-state")).to_have_text("Root cause known")
 
     # Publish a known error from the problem.
-    page.goto(f"/known-errors/new?problem={problem.number}")
+    page.get_by_test_id("publish-known-error").click()
+    page.wait_for_url("**/known-errors/new?problem=*")
     expect(page.get_by_label("Title")).to_have_value(problem.title)
     expect(page.get_by_label("Configuration items")).to_have_values([str(crm_db.pk)])
     page.get_by_label("Symptoms").fill("CRM sales report export fails with 502 Bad Gateway")
@@ -137,4 +138,6 @@ def test_recurring_incidents_to_known_error_and_recurrence(page, browser, live_s
     event = ProblemEvent.objects.get(problem=problem, kind=ProblemEventKind.RECURRED)
     assert event.data["ticket"] == latest.number
     assert Notification.objects.filter(recipient=lena, kind="problem_recurred").exists()
+    page.goto(f"/problems/{problem.number}")
+    expect(page.get_by_test_id("verification")).to_contain_text(latest.number)
     desk.context.close()
