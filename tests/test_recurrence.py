@@ -342,3 +342,15 @@ def test_recurring_despite_resolved_signal(l1_agent, l2_agent, crm_db):
     assert "crm-db-01" in web.get("/known-errors/proposals/").content.decode()
     body = api_client_for(l2_agent).get("/api/v1/problem-proposals/signals").json()
     assert body["resolved_despite"][0]["tickets"] == [t.number for t in done]
+
+
+def test_proposals_page_is_paginated(l2_agent):
+    now = timezone.now()
+    for i in range(17):
+        Proposal.objects.create(signature=f"sig-{i}", title=f"Group {i}", score=i, created_at=now)
+    client = Client()
+    client.force_login(l2_agent)
+    first = client.get("/known-errors/proposals/").content.decode()
+    assert "Page 1 of 2 · 17 proposals" in first and "Group 16" in first and "Group 1<" not in first
+    second = client.get("/known-errors/proposals/", {"page": 2}).content.decode()
+    assert "Group 0" in second and "Group 16" not in second

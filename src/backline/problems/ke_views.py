@@ -169,11 +169,15 @@ def proposal_list(request: HttpRequest) -> HttpResponse:
     state = request.GET.get("state", ProposalState.OPEN)
     state = state if state in ProposalState.values else ProposalState.OPEN
     groups = recurrence.resolved_recurrences()
+    page = paginate(
+        recurrence.proposals_list(request.user, state=state), request.GET.get("page"), 15
+    )
     return render(
         request,
         "problems/proposals/list.html",
         {
-            "proposals": recurrence.proposals_list(request.user, state=state),
+            "proposals": page.object_list,
+            "page": page,
             "state": state,
             "states": ProposalState.choices,
             "resolved_groups": [
