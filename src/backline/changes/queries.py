@@ -15,9 +15,8 @@ from backline.changes import rules
 from backline.changes.choices import STARTED_STATES, CauseKind, ChangeState
 from backline.changes.filters import ChangeFilter
 from backline.changes.models import Change, TicketChangeLink
-from backline.cmdb import graph
 from backline.cmdb.models import ConfigurationItem
-from backline.cmdb.queries import graph_edges
+from backline.cmdb.queries import graph_edges, ticket_context_cis
 from backline.core.errors import NotFound
 from backline.core.time import local_day_range
 from backline.tickets.models import Ticket
@@ -104,8 +103,6 @@ def ticket_change_links(ticket: Ticket) -> list[TicketChangeLink]:
 
 # --- the CIs behind a ticket ----------------------------------------------------------------
 
-Node = graph.Node
-
 
 @dataclass
 class TicketContext:
@@ -121,15 +118,13 @@ def ticket_context(ticket: Ticket) -> TicketContext:
     """Walk the CMDB graph from the ticket's CI, or from its service when it names no CI."""
     if ticket.ci_id is None and ticket.service_id is None:
         return TicketContext()
-    # The same walk as cmdb.queries.ticket_context_cis, on edges read once: the service's
-    # other CIs come from them too.
-    edges = graph_edges()
-    start: Node = ("ci", ticket.ci_id) if ticket.ci_id else ("service", ticket.service_id)  # type: ignore[assignment]
-    walked = graph.upstream([start], edges)
-    upstream = {node[1]: hops for node, hops in walked.items() if node[0] == "ci"}
+    edges = graph_edges()  # read once: the walk and the service's other CIs both use them
+    walked = ticket_context_cis(ticket.service_id, ticket.ci_id, edges=edges)
+    upstream = {pk: hops for (_kind, pk), hops in walked.items()}
     service_id = ticket.service_id
     if service_id is None and ticket.ci_id is not None:
-        service_id = next((a[1] for a, b in edges if a[0] == "service" and b == start), None)
+        own = ("ci", ticket.ci_id)
+        service_id = next((a[1] for a, b in edges if a[0] == "service" and b == own), None)
     siblings = {b[1] for a, b in edges if a == ("service", service_id) and b[1] not in upstream}
     return TicketContext(upstream=upstream, same_service=siblings, service_id=service_id)
 

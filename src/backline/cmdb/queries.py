@@ -185,17 +185,20 @@ def ci_upstream(ci_ids: Iterable[int]) -> dict[int, int]:
     return {pk: d for (kind, pk), d in reached.items() if kind == "ci"}
 
 
-def ticket_context_cis(service_id: int | None, ci_id: int | None) -> dict[Node, int]:
+def ticket_context_cis(
+    service_id: int | None, ci_id: int | None, *, edges: list[tuple[Node, Node]] | None = None
+) -> dict[Node, int]:
     """The CIs behind a ticket with their distance: its CI (0) and everything upstream of it;
     with only a service, the service's CIs (1) and everything upstream of them. Keys are
-    ("ci", id) nodes; empty when the ticket names neither."""
+    ("ci", id) nodes; empty when the ticket names neither. Pass `edges` already read to walk
+    them again without another read."""
     if ci_id:
         start: Node = ("ci", ci_id)
     elif service_id:
         start = ("service", service_id)
     else:
         return {}
-    reached = graph.upstream([start], graph_edges(), MAX_DEPTH)
+    reached = graph.upstream([start], graph_edges() if edges is None else edges, MAX_DEPTH)
     return {node: d for node, d in reached.items() if node[0] == "ci"}
 
 
