@@ -17,7 +17,7 @@ from backline.core.errors import DomainError, NotFound
 from backline.core.idempotency import run_idempotent
 from backline.core.time import local_day_range
 from backline.knowledge import queries, rules, services
-from backline.knowledge.choices import ArticleState
+from backline.knowledge.choices import ArticleState, ReviewState
 from backline.knowledge.models import CONTENT_FIELDS, ArticleReview, KnowledgePolicy
 from backline.knowledge.schemas import (
     ArticleIn,
@@ -203,7 +203,6 @@ def article_feedback(request: HttpRequest, number: str, payload: FeedbackIn):
     """Vote helpful or not; "not helpful" with a comment opens a review task for the owner."""
     article = queries.article_get(request.user, number)
     ticket = ticket_get(request.user, payload.ticket) if payload.ticket else None
-    before = ArticleReview.objects.filter(article=article).count()
     feedback = services.article_feedback(
         actor=request.user,
         article=article,
@@ -215,7 +214,10 @@ def article_feedback(request: HttpRequest, number: str, payload: FeedbackIn):
         "article": article.number,
         "helpful": feedback.helpful,
         "comment": feedback.comment,
-        "review_opened": ArticleReview.objects.filter(article=article).count() > before,
+        # the vote's review task (opened now, or refined when one was already open)
+        "review_opened": ArticleReview.objects.filter(
+            feedback=feedback, state=ReviewState.OPEN
+        ).exists(),
         "created_at": feedback.created_at,
     }
 

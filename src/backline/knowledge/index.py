@@ -7,7 +7,6 @@ from collections.abc import Iterable, Iterator
 from django.db.models import Q
 
 from backline.accounts.models import User
-from backline.knowledge.choices import ArticleState
 from backline.knowledge.models import Article
 from backline.search.documents import Document
 from backline.search.registry import Provider, register
@@ -66,17 +65,10 @@ def _documents(ids: Iterable[int] | None) -> Iterator[Document]:
 
 
 def _scope(user: User) -> Q | None:
-    from backline.knowledge.queries import reader_of
+    from backline.knowledge.queries import article_scope
 
-    reader = reader_of(user)
-    if reader.user_id is None:
-        return None
-    if reader.editor:
-        return Q()
-    published = Q(status=ArticleState.PUBLISHED, audience__in=reader.audiences)
-    if reader.staff:
-        return published | Q(owner_id=reader.user_id)
-    return published
+    # The same rule as the article pages; a search document calls the state `status`.
+    return article_scope(user, state_field="status")
 
 
 def register_articles() -> None:

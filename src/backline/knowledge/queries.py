@@ -57,18 +57,25 @@ def reader_of(user: User) -> Reader:
     return reader
 
 
-def articles_visible_to(user: User) -> QuerySet[Article]:
-    """Articles the user may open: published ones in their audiences; editors see every state;
-    other staff also their own drafts."""
+def article_scope(user: User, *, state_field: str = "state") -> Q | None:
+    """The condition on articles (or on their search documents, whose state is `status`) that
+    the user may open: published ones in their audiences; editors every state; other staff also
+    their own drafts. None: nothing at all."""
     reader = reader_of(user)
     if reader.user_id is None:
-        return Article.objects.none()
+        return None
     if reader.editor:
-        return Article.objects.all()
-    published = Q(state=ArticleState.PUBLISHED, audience__in=reader.audiences)
+        return Q()
+    published = Q(**{state_field: ArticleState.PUBLISHED}, audience__in=reader.audiences)
     if reader.staff:
-        return Article.objects.filter(published | Q(owner_id=reader.user_id))
-    return Article.objects.filter(published)
+        return published | Q(owner_id=reader.user_id)
+    return published
+
+
+def articles_visible_to(user: User) -> QuerySet[Article]:
+    """Articles the user may open (see article_scope)."""
+    scope = article_scope(user)
+    return Article.objects.none() if scope is None else Article.objects.filter(scope)
 
 
 def article_list(
