@@ -552,7 +552,10 @@ def test_breaches_have_a_realistic_share_per_priority_and_some_open_tickets_are_
     assert not live.filter(due_at__lte=now, breached_at__isnull=True).exists()
     if hasattr(Ticket, "sla_state"):
         states = Counter(Ticket.objects.filter(status__in=OPEN_STATUSES).values_list("sla_state"))
-        assert states[("warning",)] >= 2 and states[("breached",)] >= 1, states
+        # How many are still "warning" depends on the hour the demo is loaded (business time
+        # stops in the evening); the at-risk clocks above hold at any hour.
+        assert states[("breached",)] >= 1, states
+        assert states[("warning",)] + states[("breached",)] >= 3, states
 
 
 # --- the knowledge base -----------------------------------------------------------------------
