@@ -1,4 +1,4 @@
-"""The `backline` command: set up, serve, demo, users and tokens."""
+"""The `backline` command: set up, serve, demo, users, tokens and log analysis."""
 
 from __future__ import annotations
 
@@ -255,6 +255,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("reindex", help=cmd_reindex.__doc__)
     p.add_argument("--kind", action="append", help="ticket, article…; repeat for several")
     p.set_defaults(func=cmd_reindex)
+
+    from backline.diagnostics.terminal import add_parser as add_logs_parser
+
+    add_logs_parser(sub)
 
     p = sub.add_parser("manage", help=cmd_manage.__doc__)
     p.add_argument("rest", nargs=argparse.REMAINDER)

@@ -18,6 +18,7 @@ from django.db import close_old_connections
 from django.utils import timezone
 
 logger = logging.getLogger("backline.worker")
+TASK_POLL_SECONDS = 2
 
 
 def sweeps() -> list[tuple[str, Callable[[], dict]]]:
@@ -61,9 +62,15 @@ def run_once() -> dict[str, dict]:
         except Exception:  # a failing sweep must not stop the others; it is retried next round
             logger.exception("sweep %s failed", name)
             results[name] = {"error": 1}
-    if "django_tasks_db" in settings.INSTALLED_APPS:
-        call_command("db_worker", batch=True, verbosity=0)
+    run_tasks()
     return results
+
+
+def run_tasks() -> None:
+    """Run the queued background tasks (log processing…) until the queue is empty."""
+    backend = settings.TASKS.get("default", {}).get("BACKEND", "")
+    if "django_tasks_db" in settings.INSTALLED_APPS and backend.startswith("django_tasks_db"):
+        call_command("db_worker", batch=True, verbosity=0)
 
 
 def run_forever(*, interval: float) -> None:
@@ -85,4 +92,11 @@ def run_forever(*, interval: float) -> None:
         while slept < interval and not stop["now"]:
             time.sleep(0.5)
             slept += 0.5
+            if slept % TASK_POLL_SECONDS == 0:
+                # Queued tasks (a log someone just attached) start within seconds, not a sweep.
+                close_old_connections()
+                try:
+                    run_tasks()
+                except Exception:  # the next poll tries again; a sweep must still run
+                    logger.exception("background tasks failed")
     logger.info("worker stopped")

@@ -6,6 +6,7 @@ from backline.accounts.api import router as accounts_router
 from backline.changes.api import router as changes_router
 from backline.cmdb.api import router as cmdb_router
 from backline.core.api import StaffSessionAuth, StrictParser, TokenAuth, install_error_handlers
+from backline.diagnostics.api import router as diagnostics_router
 from backline.escalation.api import router as escalation_router
 from backline.escalation.collab_api import router as collab_router
 from backline.knowledge.api import router as knowledge_router
@@ -39,3 +40,4 @@ api.add_router("/cmdb", cmdb_router)
 api.add_router("/changes", changes_router)
 api.add_router("/problems", problems_router)
 api.add_router("/", known_errors_router)
+api.add_router("/", diagnostics_router)

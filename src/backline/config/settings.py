@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "backline.knowledge",
     "backline.changes",
     "backline.problems",
+    "backline.diagnostics",
 ]
 
 MIDDLEWARE = [
@@ -195,6 +196,10 @@ STORAGES = {
 BACKLINE_MAX_ATTACHMENT_BYTES = (
     int(os.environ.get("BACKLINE_MAX_ATTACHMENT_MB", "25")) * 1024 * 1024
 )
+# Logs for diagnostics are read in a streaming way, so they may be much larger than attachments.
+BACKLINE_MAX_LOG_BYTES = int(os.environ.get("BACKLINE_MAX_LOG_MB", "2048")) * 1024 * 1024
+# A directory of logs the server can read (a mounted log share); engineers attach by path.
+BACKLINE_LOG_SHARE = os.environ.get("BACKLINE_LOG_SHARE", "")
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 

@@ -4,6 +4,7 @@ from django.urls import include, path
 from backline.config.api import api
 
 urlpatterns = [
+    path("", include("backline.diagnostics.urls")),
     path("", include("backline.tickets.urls")),
     path("", include("backline.escalation.urls")),
     path("", include("backline.escalation.collab_urls")),

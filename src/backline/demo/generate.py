@@ -36,6 +36,7 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
@@ -166,7 +167,41 @@ def load_demo(*, seed: int = 7, tickets: int = 3000, password: str, progress: bo
             load_problems(org=org, cmdb=cmdb, lives=lives, clock=clock)
         report.advance(step)
         documents_reindex()
+    if tickets:
+        _reference_logs(org, seed)
     return _summary(org, cases, time.monotonic() - started)
+
+
+def _reference_logs(org: Org, seed: int) -> None:
+    """Write the reference cases' logs into the data directory (demo-logs/) and attach the CRM
+    database log to case (a) and the edge router log to case (b), read at once so the demo
+    opens on an investigation; the ERP integration log is left for the visitor to attach to
+    case (c)."""
+    from django.core.files import File
+
+    from backline.demo.logs import reference_times, write_reference_logs
+    from backline.diagnostics.services import log_attach, log_process
+
+    paths = write_reference_logs(
+        Path(settings.DATA_DIR) / "demo-logs", reference_times(), seed=seed
+    )
+    for key, case, username in (
+        ("a", reference.CRM, "tbecker"),
+        ("b", reference.COLLABORATION, "smarquez"),
+    ):
+        ticket = Ticket.objects.filter(title=case.title).order_by("-created_at").first()
+        if ticket is None:
+            continue
+        # A few minutes after the case's last step, as the engineer would have; never ahead.
+        at = min(ticket.updated_at + timedelta(minutes=4), timezone.now())
+        with paths[key].open("rb") as f:
+            log = log_attach(
+                actor=org.users[username],
+                ticket=ticket,
+                upload=File(f, name=paths[key].name),
+                at=at,
+            )
+        log_process(log_id=log.pk)
 
 
 # --- people and the CMDB --------------------------------------------------------------------

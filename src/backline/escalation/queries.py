@@ -16,6 +16,7 @@ from backline.escalation.choices import EscalationState, ReturnReason
 from backline.escalation.models import PACKAGE_TEXT_FIELDS, Escalation
 from backline.tickets.choices import EventKind
 from backline.tickets.models import Attachment, Ticket, TicketEvent
+from backline.tickets.queries import pinned_evidence
 
 
 def inbox(user: User, *, team_ids: list[int] | None = None) -> QuerySet[Escalation]:
@@ -106,6 +107,14 @@ def handoff_prefill(ticket: Ticket) -> dict[str, Any]:
                 prefill[name] = value
         if previous.impact_users:
             prefill["impact_users"] = previous.impact_users
+    excerpts = prefill.get("log_excerpts", "")
+    for event in pinned_evidence([ticket.pk]):
+        # Evidence pinned in the log view goes into the package unless it is already there.
+        block = f"{event.data.get('title', '')}\n{event.data.get('excerpt', '')}".strip()
+        if block and event.data.get("excerpt", "") not in excerpts:
+            excerpts = f"{excerpts}\n\n{block}".strip()
+    if excerpts:
+        prefill["log_excerpts"] = excerpts
     return prefill
 
 

@@ -89,6 +89,7 @@ def escalate(request: HttpRequest, number: str) -> HttpResponse:
         "requirements": requirements,
         "part_fields": _PART_FIELDS,
         "title": f"Escalate {ticket.number}",
+        "pinned": ticket_queries.pinned_evidence([ticket.pk]),
     }
     template = "escalation/escalate.html#dialog" if request.htmx else "escalation/escalate.html"
     status = 422 if request.method == "POST" else 200

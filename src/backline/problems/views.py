@@ -14,6 +14,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRefresh
 
@@ -34,11 +35,17 @@ from backline.problems.forms import (
     TransitionForm,
     split_numbers,
 )
-from backline.problems.models import ContributingFactor, FactorCategory, Problem, TimelineEntry
+from backline.problems.models import (
+    ContributingFactor,
+    FactorCategory,
+    Problem,
+    ProblemIncident,
+    TimelineEntry,
+)
 from backline.tickets.choices import CauseCode
 from backline.tickets.models import Attachment, TicketEvent
 from backline.tickets.permissions import require_staff
-from backline.tickets.queries import paginate, ticket_get
+from backline.tickets.queries import paginate, pinned_evidence, ticket_get
 
 # --- list and create ---------------------------------------------------------------------------
 
@@ -121,9 +128,28 @@ def problem_create(request: HttpRequest) -> HttpResponse:
 # --- the problem page --------------------------------------------------------------------------
 
 
+def _pinned_offers(incidents: list[ProblemIncident], rca: queries.Rca) -> list[dict[str, Any]]:
+    """Log evidence pinned on the linked incidents and not yet in the timeline, ready to add."""
+    in_timeline = {e.ticket_event_id for e in rca.timeline if e.ticket_event_id}
+    offers = []
+    for event in pinned_evidence([link.ticket_id for link in incidents]):
+        if event.pk in in_timeline:
+            continue
+        when = parse_datetime(event.data.get("happened_at") or "") or event.at
+        offers.append(
+            {
+                "event": event,
+                "when": timezone.localtime(when).strftime("%Y-%m-%dT%H:%M"),
+                "text": f"{event.data.get('title', '')}"[:4000],
+            }
+        )
+    return offers
+
+
 def _detail_context(request: HttpRequest, problem: Problem, **extra: Any) -> dict[str, Any]:
     actions = queries.problem_actions(problem)
     rca = queries.problem_rca(problem)
+    incidents = queries.problem_incidents(problem)
     facts = rules.ProblemFacts(
         state=problem.state,
         has_root_cause=bool(problem.root_cause.strip()),
@@ -134,7 +160,6 @@ def _detail_context(request: HttpRequest, problem: Problem, **extra: Any) -> dic
     context = {
         "title": f"{problem.number} {problem.title}",
         "problem": problem,
-        "incidents": queries.problem_incidents(problem),
         "span": queries.incident_span(problem),
         "rca": rca,
         "whys": extra.pop("whys", None) or [w.text for w in rca.whys],
@@ -157,6 +182,8 @@ def _detail_context(request: HttpRequest, problem: Problem, **extra: Any) -> dic
         "timeline_form": extra.pop("timeline_form", None) or TimelineForm(),
         "errors": errors,
         "step_labels": rules.ACTION_STEP_LABELS,
+        "incidents": incidents,
+        "pinned": _pinned_offers(incidents, rca),
     }
     for a in actions:
         a.steps = rules.action_steps(a.state)

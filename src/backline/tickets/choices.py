@@ -113,3 +113,6 @@ class EventKind(models.TextChoices):
     # Problems (written by the problems app)
     PROBLEM_LINKED = "problem_linked", "Linked to a problem"
     PROBLEM_UNLINKED = "problem_unlinked", "Unlinked from a problem"
+    LOG_ATTACHED = "log_attached", "Log attached"
+    EVIDENCE_PINNED = "evidence_pinned", "Evidence pinned"
+    EVIDENCE_UNPINNED = "evidence_unpinned", "Evidence unpinned"

@@ -121,3 +121,30 @@ def queue_counts(user: User) -> dict[str, int]:
 def categories_active() -> QuerySet[Category]:
     """Categories that can be chosen for new tickets."""
     return Category.objects.filter(is_active=True).select_related("parent").order_by("name")
+
+
+def pinned_evidence(ticket_ids: list[int]) -> list[TicketEvent]:
+    """Evidence still pinned to these tickets, read from their timelines (oldest first): the
+    "evidence pinned" events whose evidence was not unpinned since. `data` holds the title,
+    the excerpt, the log's name and when the lines were written."""
+    from backline.tickets.choices import EventKind
+
+    events = list(
+        TicketEvent.objects.filter(
+            ticket_id__in=ticket_ids,
+            kind__in=(EventKind.EVIDENCE_PINNED, EventKind.EVIDENCE_UNPINNED),
+        )
+        .select_related("ticket")
+        .order_by("at", "id")
+    )
+    unpinned = {
+        (e.ticket_id, e.data.get("evidence"))
+        for e in events
+        if e.kind == EventKind.EVIDENCE_UNPINNED
+    }
+    return [
+        e
+        for e in events
+        if e.kind == EventKind.EVIDENCE_PINNED
+        and (e.ticket_id, e.data.get("evidence")) not in unpinned
+    ]
