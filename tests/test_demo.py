@@ -11,6 +11,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from backline.accounts.models import Team, TeamMembership, User
+from backline.cmdb.models import ConfigurationItem
 from backline.core.errors import DomainError
 from backline.demo import planted
 from backline.demo.generate import DEMO_LOGINS, load_demo
@@ -914,3 +915,11 @@ def test_planted_groups_are_marked_and_detection_proposes_the_unlinked_ones(demo
             if share * 3 >= len(marked[key]) * 2 and share * 3 > len(ids) * 2:
                 found[key] = proposal.title
     assert len(found) >= 1, found
+
+
+def test_no_tickets_loads_the_people_and_the_cmdb_only(db):
+    summary = _load(tickets=0)
+    assert User.objects.filter(username="tbecker").exists()
+    assert ConfigurationItem.objects.filter(name="crm-db-01").exists()
+    assert Ticket.objects.count() == 3  # the reference cases, without a history
+    assert "297 configuration items" in summary

@@ -66,6 +66,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
         "-",
         "--graceful-timeout",
         "10",
+        # A log of a gigabyte or two takes longer to upload than gunicorn's default 30 s.
+        "--timeout",
+        os.environ.get("BACKLINE_REQUEST_TIMEOUT", "600"),
     ]
     print(f"Backline is serving on http://{args.host}:{port}/", flush=True)
     # Replace this process, so signals (Ctrl-C, SIGTERM from a supervisor) reach gunicorn itself.

@@ -662,6 +662,8 @@ class History:
 
     def build(self, n: int, time_rng: random.Random, advance: Callable[[int], None]) -> list[Life]:
         arrivals = self.clock.arrivals(n, time_rng)
+        if not arrivals:  # `demo-data --tickets 0`: the people and the CMDB only
+            return []
         # "CRM report export times out" comes back about once a week (less often in small loads).
         times = 26 if n >= 1000 else max(3, n // 40)
         planted = {

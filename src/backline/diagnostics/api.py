@@ -140,8 +140,9 @@ def template_list(
     ]
 
 
-def _shift(shift: Shift, template: LogTemplate) -> dict[str, Any]:
+def _shift(shift: Shift, template: LogTemplate, first_at: datetime | None = None) -> dict[str, Any]:
     return {
+        "first_at": first_at,
         "template": template.number,
         "text": template.text,
         "level": shift.level,
@@ -181,8 +182,8 @@ def around(
         "after": after,
         "window_minutes": result.window.minutes if result.window else 0,
         "baseline_minutes": result.window.baseline_minutes if result.window else 0,
-        "rising": [_shift(x, s.template) for x, s in result.rose],
-        "falling": [_shift(x, s.template) for x, s in result.fell],
+        "rising": [_shift(x, s.template, s.first_at) for x, s in result.rose],
+        "falling": [_shift(x, s.template, s.first_at) for x, s in result.fell],
     }
 
 

@@ -62,6 +62,7 @@ class ShiftOut(Schema):
     rate_b: float
     ratio: float | None
     score: float
+    first_at: datetime | None = None  # when the template first appears in the (first) log
 
 
 class AroundOut(Schema):
