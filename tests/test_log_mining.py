@@ -7,7 +7,9 @@ shared/data/loghub (skipped when they are missing) and holds it to the quality t
 from __future__ import annotations
 
 import json
+import random
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -24,6 +26,7 @@ from backline.diagnostics.mining import (
 from bench.logs import (
     DEFAULT_DATA,
     SYSTEMS,
+    demo_messages,
     grouping_accuracy,
     load_sample,
     normalise,
@@ -256,6 +259,118 @@ def test_empty_and_blank_messages() -> None:
     miner = TemplateMiner()
     assert miner.add("") == miner.add("   ")
     assert miner.template(miner.add("")) == ""
+
+
+# -- the fast path ----------------------------------------------------------------------------
+
+
+class _Forgetful(dict[Any, Any]):
+    """A cache that keeps nothing."""
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        pass
+
+
+def mine_slowly(lines: list[str], **options: int) -> tuple[TemplateMiner, list[int]]:
+    """Mining with the skeleton caches off: every line is masked and looked up by its shape."""
+    miner = TemplateMiner(**options)
+    miner._by_skeleton = _Forgetful()
+    miner._by_kept_words = _Forgetful()
+    return miner, [miner.add(line) for line in lines]
+
+
+def device_lines(count: int) -> list[str]:
+    """Made-up router messages whose templates keep words with digits (`SIP0`, `Tunnel20`),
+    with a date on every line, and an empty field in some (fewer tokens, same skeleton)."""
+    rnd = random.Random(7)  # noqa: S311 - test data, not secrets
+
+    def ip() -> str:
+        return ".".join(str(rnd.randint(1, 254)) for _ in range(4))
+
+    lines = []
+    for i in range(count):
+        day, hour, minute, ms = rnd.randint(1, 28), rnd.randint(0, 23), rnd.randint(0, 59), i
+        stamp = f"{4000 + i}: Mar {day} {hour:02d}:{minute:02d}:00.{ms % 1000:03d} UTC"
+        kind = i % 5
+        if kind == 0:
+            speed_in, speed_out = rnd.uniform(0, 900), rnd.uniform(0, 900)
+            message = (
+                f"%IFSTAT-6-LOG: Tunnel{rnd.choice((10, 20, 30))} (WAN) in {speed_in:.1f} Mbps"
+                f" out {speed_out:.1f} Mbps, drops {rnd.randint(0, 3)}"
+            )
+        elif kind == 1:
+            packets = rnd.randint(1, 40)
+            message = (
+                f"%ACL-6-DENY: SIP{rnd.randint(0, 1)}: denied tcp {ip()}({rnd.randint(1, 65535)})"
+                f" -> {ip()}({rnd.choice((22, 443, 3389))}), {packets} packets"
+            )
+        elif kind == 2:
+            slot = rnd.choice(("", "1", "12"))
+            message = (
+                f"%ENV-4-TEMP: slot {slot} sensor T{rnd.randint(1, 3)} at {rnd.randint(30, 90)} C"
+            )
+        elif kind == 3:
+            state = rnd.choice(("up", "down"))
+            message = f"%LINK-3-UPDOWN: Interface eth{rnd.randint(0, 3)}, changed state to {state}"
+        else:
+            vty = f"vty{rnd.randint(0, 4)}"
+            message = f"%SYS-5-CONFIG_I: Configured from console by admin on {vty} ({ip()})"
+        lines.append(f"{stamp}: {message}")
+    return lines
+
+
+def assert_fast_path_agrees(lines: list[str], **options: int) -> TemplateMiner:
+    fast = TemplateMiner(**options)
+    fast_ids = [fast.add(line) for line in lines]
+    slow, slow_ids = mine_slowly(lines, **options)
+    assert fast_ids == slow_ids
+    assert fast.templates() == slow.templates()
+    return fast
+
+
+def test_the_fast_path_gives_what_masking_every_line_gives() -> None:
+    mixed = device_lines(3000) + (FIRST + SECOND) * 20
+    mixed += [f"User {name} logged in from 10.0.0.{i}" for i, name in enumerate("abcdefgh")]
+    random.Random(3).shuffle(mixed)  # noqa: S311 - test data, not secrets
+    assert_fast_path_agrees(mixed)
+    miner = assert_fast_path_agrees(mixed, cache_size=7)  # cleared again and again
+    kept = sum(len(e.ids) for by_size in miner._by_kept_words.values() for e in by_size.values())
+    assert len(miner._by_skeleton) + kept <= 7
+    # A name is a word with a small number and a variable with a long one: lines of one
+    # skeleton keep words with digits in different places.
+    assert_fast_path_agrees(["SIP0: T4000 up", "SIP1234: T40 up", "SIP0: T40 up", "SIP0: T4001 up"])
+    # The date rule works on the line, the others per token: here it cuts a token in two.
+    assert_fast_path_agrees([f"Nov {d} 08:00:00 202{d}-edge{d} rebooted" for d in range(1, 9)])
+
+
+@pytest.mark.skipif(not DEFAULT_DATA.is_dir(), reason="shared/data/loghub is not there")
+def test_the_fast_path_agrees_on_the_loghub_samples_and_the_demo_logs() -> None:
+    for system in SYSTEMS:
+        assert_fast_path_agrees(load_sample(Path(DEFAULT_DATA), system).contents)
+    for lines in demo_messages().values():
+        assert_fast_path_agrees(lines)
+
+
+def test_lines_whose_template_keeps_words_with_digits_take_the_fast_path(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    miner = TemplateMiner()
+    masked: list[str] = []
+    add_new = miner._add_new
+
+    def counting(message: str, skeleton: bytes) -> int:
+        masked.append(message)
+        return add_new(message, skeleton)
+
+    monkeypatch.setattr(miner, "_add_new", counting)
+    lines = [f"{i}: %LINK-3-UPDOWN: SIP0: Tunnel40 in {i / 7:.1f} Mbps" for i in range(100, 300)]
+    ids = {miner.add(line) for line in lines}
+    assert len(ids) == 1
+    assert miner.template(ids.pop()) == "<*>: %LINK-<*>-UPDOWN: SIP0: Tunnel40 in <*> Mbps"
+    assert masked == lines[:1]
+    miner.add("301: %LINK-3-UPDOWN: SIP1: Tunnel40 in 2.0 Mbps")  # another word: masked once
+    miner.add("302: %LINK-3-UPDOWN: SIP1: Tunnel40 in 2.5 Mbps")
+    assert len(masked) == 2
 
 
 # -- state --------------------------------------------------------------------------------

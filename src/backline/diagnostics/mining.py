@@ -31,8 +31,10 @@ tokens (that keeps units and punctuation: `<*> MB`, `(<*>)`), otherwise from the
 
 Speed: a line is first looked up by its *skeleton*, the bytes of the message without digits. A
 shape whose digits all sit in variables answers for every line with the same skeleton, so most
-lines cost one `bytes.translate` and one dictionary lookup. Every cache is capped and cleared when
-full; the lasting state is the templates, so memory grows with templates, not lines.
+lines cost one `bytes.translate` and one dictionary lookup. A shape that keeps words with digits
+(`SIP0`, `Tunnel40`, `vty4`) answers for the lines with the same skeleton and the same words at
+those token positions, which costs a `split` more. Every cache is capped and cleared when full;
+the lasting state is the templates, so memory grows with templates, not lines.
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ import hashlib
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import Any, cast
 
 __all__ = ["VAR", "Template", "TemplateMiner", "mask", "normalise_template", "signature"]
@@ -389,6 +392,23 @@ class _Tpl:
         self.count = count
 
 
+class _Kept:
+    """Fast path entry for lines of one skeleton and token count whose shape keeps words with
+    digits: the template ids by the words at those token `positions`."""
+
+    __slots__ = ("ids", "pick", "positions")
+
+    def __init__(self, positions: frozenset[int]) -> None:
+        self.positions = positions
+        # itemgetter gives the word, or a tuple of words; none at all is the empty tuple
+        self.pick = itemgetter(*sorted(positions)) if positions else _no_words
+        self.ids: dict[object, int] = {}
+
+
+def _no_words(tokens: list[str]) -> tuple[str, ...]:
+    return ()
+
+
 @dataclass
 class Template:
     """A template as reported: its id, its text with `<*>` for variables, its line count."""
@@ -408,9 +428,9 @@ class TemplateMiner:
       elsewhere (`for user <*>`), two suffice.
     - `min_first_siblings`: the same for the first word, which names the event: only when this
       many first words share the rest of the message (default 16).
-    - `cache_size`: entries in each of the skeleton, shape and key caches before it is
-      cleared (the token cache holds up to `_TOKEN_CACHE_SIZE`). The caches only save work;
-      the templates are the state.
+    - `cache_size`: entries in the skeleton caches (together), the shape cache and the key
+      cache before each is cleared (the token cache holds up to `_TOKEN_CACHE_SIZE`). The
+      caches only save work; the templates are the state.
     """
 
     def __init__(
@@ -422,7 +442,10 @@ class TemplateMiner:
         self._tpls: list[_Tpl] = []
         self._parent: list[int] = []  # union-find: merged ids point towards the survivor
         self._buckets: dict[tuple[int, str], list[int]] = {}
-        self._by_skeleton: dict[bytes, int] = {}  # fast path cache
+        # fast path caches, and how many entries they hold (to keep them capped)
+        self._by_skeleton: dict[bytes, int] = {}
+        self._by_kept_words: dict[bytes, dict[int, _Kept]] = {}  # by skeleton, token count
+        self._line_entries = 0
         self._by_shape: dict[str, tuple[int, bool]] = {}
         self._by_token: dict[str, str] = {}
         self._by_key: dict[tuple[str, ...], int] = {}
@@ -443,7 +466,14 @@ class TemplateMiner:
         skeleton = message.encode().translate(None, _DIGIT_BYTES)
         tid = self._by_skeleton.get(skeleton)
         if tid is None:
-            return self._add_new(message, skeleton)
+            by_size = self._by_kept_words.get(skeleton)
+            if by_size is not None:  # the shape keeps words with digits: look at those words
+                tokens = message.split()
+                kept = by_size.get(len(tokens))
+                if kept is not None:
+                    tid = kept.ids.get(kept.pick(tokens))
+            if tid is None:
+                return self._add_new(message, skeleton)
         if self._parent[tid] != tid:
             tid = self.canonical(tid)
         self._tpls[tid].count += 1
@@ -522,11 +552,55 @@ class TemplateMiner:
             if self._parent[tid] != tid:
                 tid = self.canonical(tid)
             self._tpls[tid].count += 1
-        if known[1]:
-            if len(self._by_skeleton) >= self.cache_size:
-                self._by_skeleton.clear()
-            self._by_skeleton[skeleton] = tid
+        self._remember(message, skeleton, shape, tid, digit_free=known[1])
         return tid
+
+    def _remember(
+        self, message: str, skeleton: bytes, shape: str, tid: int, *, digit_free: bool
+    ) -> None:
+        """Let the skeleton answer for lines like this one, on the fast path of `add`."""
+        if self._line_entries >= self.cache_size:
+            self._by_skeleton.clear()
+            self._by_kept_words.clear()
+            self._line_entries = 0
+        by_size = self._by_kept_words.get(skeleton)
+        if digit_free and by_size is None:
+            # Every digit of the line sits in a variable: lines that differ from it only in
+            # their digits have the same shape, so the skeleton alone answers for them.
+            self._by_skeleton[skeleton] = tid
+            self._line_entries += 1
+            return
+        # The shape keeps words with digits (`SIP0`, `Tunnel40`, `vty4`): lines of this
+        # skeleton share the shape when they also have the same words in those places.
+        # Places are token positions, so they hold for lines with as many tokens (a number
+        # alone between two spaces may be missing: `slot 1 T3` and `slot  T3`).
+        tokens = message.split()
+        positions = self._kept_positions(tokens, shape)
+        if positions is None:
+            return  # a date masked across tokens blurs the positions: leave it to the slow path
+        if by_size is None:
+            by_size = self._by_kept_words[skeleton] = {}
+        entry = by_size.get(len(tokens))
+        if entry is None:
+            entry = by_size[len(tokens)] = _Kept(positions)
+        elif not positions <= entry.positions:  # another line kept other words: take both
+            entry = by_size[len(tokens)] = _Kept(positions | entry.positions)
+        entry.ids[entry.pick(tokens)] = tid
+        self._line_entries += 1
+
+    def _kept_positions(self, tokens: list[str], shape: str) -> frozenset[int] | None:
+        """Where the tokens of a line stay words with digits in its shape (None if unclear)."""
+        cache = self._by_token
+        positions, kept = [], []
+        for i, tok in enumerate(tokens):
+            if _HAS_DIGIT.search(tok):
+                masked = cache.get(tok) or _mask_token(tok)
+                if _HAS_DIGIT.search(masked):
+                    positions.append(i)
+                    kept.append(masked)
+        if kept != [tok for tok in shape.split() if _HAS_DIGIT.search(tok)]:
+            return None
+        return frozenset(positions)
 
     def _add_shape(self, shape: str) -> int:
         key = _key(shape)
