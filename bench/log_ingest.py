@@ -145,7 +145,8 @@ def main() -> None:
         took = time.perf_counter() - t
         size = path.stat().st_size / 2**20
         print(f"wrote {path} ({size:.0f} MB, {lines:,} lines) in {took:.0f} s")
-    env = {**os.environ, "BACKLINE_DATA_DIR": str(work / "data"), "PYTHONPATH": str(ROOT / "src")}
+    data = tempfile.mkdtemp(prefix="data-", dir=work)  # a fresh database every run
+    env = {**os.environ, "BACKLINE_DATA_DIR": data, "PYTHONPATH": str(ROOT / "src")}
     env.pop("DATABASE_URL", None)
     out = subprocess.run(  # noqa: S603
         [sys.executable, __file__, "--child", str(path)],
