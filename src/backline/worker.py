@@ -28,6 +28,7 @@ def sweeps() -> list[tuple[str, Callable[[], dict]]]:
     from backline.problems.verification import problems_sweep
     from backline.sla.services import sla_sweep
     from backline.tickets.services import tickets_autoclose
+    from backline.webhooks.services import deliveries_run
 
     return [
         ("sla", lambda: sla_sweep(now=timezone.now())),
@@ -35,6 +36,7 @@ def sweeps() -> list[tuple[str, Callable[[], dict]]]:
         ("kb_stale", lambda: stale_reviews_open()),
         ("expiry", lambda: credentials_expiry_sweep(now=timezone.now())),
         ("problems", lambda: problems_sweep(now=timezone.now())),
+        ("webhooks", lambda: deliveries_run(now=timezone.now())),
     ]
 
 

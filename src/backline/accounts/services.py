@@ -100,7 +100,7 @@ def team_add_member(
     return membership
 
 
-def _digest(secret: str) -> str:
+def token_digest(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
@@ -115,7 +115,9 @@ def token_create(*, user: User, name: str, actor: User | None = None) -> tuple[A
         raise DomainError("Name is longer than 100 characters.", field="name")
     prefix = secrets.token_hex(4)
     secret = f"{TOKEN_PREFIX}{prefix}_{secrets.token_urlsafe(32)}"
-    token = ApiToken.objects.create(user=user, name=name, prefix=prefix, digest=_digest(secret))
+    token = ApiToken.objects.create(
+        user=user, name=name, prefix=prefix, digest=token_digest(secret)
+    )
     return token, secret
 
 
@@ -139,7 +141,7 @@ def token_authenticate(raw: str) -> User | None:
     token = ApiToken.objects.select_related("user").filter(prefix=prefix).first()
     if token is None or token.revoked_at is not None or not token.user.is_active:
         return None
-    if not hmac.compare_digest(token.digest, _digest(raw)):
+    if not hmac.compare_digest(token.digest, token_digest(raw)):
         return None
     now = timezone.now()
     if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=1):

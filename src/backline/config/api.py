@@ -9,6 +9,7 @@ from backline.core.api import StaffSessionAuth, StrictParser, TokenAuth, install
 from backline.diagnostics.api import router as diagnostics_router
 from backline.escalation.api import router as escalation_router
 from backline.escalation.collab_api import router as collab_router
+from backline.intake.api import router as intake_router
 from backline.knowledge.api import router as knowledge_router
 from backline.notifications.api import router as notifications_router
 from backline.problems.api import router as problems_router
@@ -17,6 +18,7 @@ from backline.search.api import router as search_router
 from backline.sla.api import router as sla_router
 from backline.tickets.api import router as tickets_router
 from backline.tickets.routing_api import router as routing_router
+from backline.webhooks.api import router as webhooks_router
 
 api = NinjaAPI(
     title="Backline API",
@@ -41,3 +43,5 @@ api.add_router("/changes", changes_router)
 api.add_router("/problems", problems_router)
 api.add_router("/", known_errors_router)
 api.add_router("/", diagnostics_router)
+api.add_router("/", intake_router)
+api.add_router("/", webhooks_router)

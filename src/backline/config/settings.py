@@ -76,6 +76,8 @@ INSTALLED_APPS = [
     "backline.changes",
     "backline.problems",
     "backline.diagnostics",
+    "backline.intake",
+    "backline.webhooks",
 ]
 
 MIDDLEWARE = [
@@ -198,6 +200,8 @@ BACKLINE_MAX_ATTACHMENT_BYTES = (
 )
 # Logs for diagnostics are read in a streaming way, so they may be much larger than attachments.
 BACKLINE_MAX_LOG_BYTES = int(os.environ.get("BACKLINE_MAX_LOG_MB", "2048")) * 1024 * 1024
+# The desk's own address, for absolute links in webhook payloads and emails ("" = paths only).
+BACKLINE_BASE_URL = os.environ.get("BACKLINE_BASE_URL", "")
 # A directory of logs the server can read (a mounted log share); engineers attach by path.
 BACKLINE_LOG_SHARE = os.environ.get("BACKLINE_LOG_SHARE", "")
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024

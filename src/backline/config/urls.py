@@ -11,6 +11,8 @@ urlpatterns = [
     path("accounts/", include("backline.accounts.urls")),
     path("notifications/", include("backline.notifications.urls")),
     path("settings/routing/", include("backline.tickets.routing_urls")),
+    path("settings/alerts/", include("backline.intake.urls")),
+    path("settings/webhooks/", include("backline.webhooks.urls")),
     path("settings/", include("backline.sla.urls")),
     path("search/", include("backline.search.urls")),
     path("kb/", include("backline.knowledge.urls")),

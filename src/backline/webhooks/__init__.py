@@ -1,0 +1,1 @@
+"""Outbound webhooks: signed event deliveries to other systems, retried by the worker."""
