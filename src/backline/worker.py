@@ -24,6 +24,7 @@ TASK_POLL_SECONDS = 2
 def sweeps() -> list[tuple[str, Callable[[], dict]]]:
     """The periodic jobs, in the order they run."""
     from backline.changes.services import credentials_expiry_sweep
+    from backline.intake.mail_imap import mailboxes_poll
     from backline.knowledge.services import stale_reviews_open
     from backline.problems.verification import problems_sweep
     from backline.sla.services import sla_sweep
@@ -37,6 +38,7 @@ def sweeps() -> list[tuple[str, Callable[[], dict]]]:
         ("expiry", lambda: credentials_expiry_sweep(now=timezone.now())),
         ("problems", lambda: problems_sweep(now=timezone.now())),
         ("webhooks", lambda: deliveries_run(now=timezone.now())),
+        ("mail", lambda: mailboxes_poll(now=timezone.now())),
     ]
 
 

@@ -35,7 +35,9 @@ def login_view(request: HttpRequest) -> HttpResponse:
             status = exc.status if exc.status == 429 else 401
         else:
             login(request, user)
-            return redirect(next_url or "tickets:queue")
+            # Requesters land in the portal; staff on their queues.
+            home = "tickets:queue" if user.is_staff_member else "portal:home"
+            return redirect(next_url or home)
     return render(
         request,
         "accounts/login.html",

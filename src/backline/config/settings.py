@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "backline.diagnostics",
     "backline.intake",
     "backline.webhooks",
+    "backline.portal",
 ]
 
 MIDDLEWARE = [

@@ -5,6 +5,7 @@ from backline.config.api import api
 
 urlpatterns = [
     path("", include("backline.diagnostics.urls")),
+    path("portal/", include("backline.portal.urls")),
     path("", include("backline.tickets.urls")),
     path("", include("backline.escalation.urls")),
     path("", include("backline.escalation.collab_urls")),
@@ -12,6 +13,7 @@ urlpatterns = [
     path("notifications/", include("backline.notifications.urls")),
     path("settings/routing/", include("backline.tickets.routing_urls")),
     path("settings/alerts/", include("backline.intake.urls")),
+    path("settings/mailboxes/", include("backline.intake.mail_urls")),
     path("settings/webhooks/", include("backline.webhooks.urls")),
     path("settings/", include("backline.sla.urls")),
     path("search/", include("backline.search.urls")),

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from django.http import HttpRequest
+from typing import Any
+
+from django.http import HttpRequest, JsonResponse
 from ninja import Query, Router, Status
 
 from backline.accounts.models import Team
 from backline.core.errors import DomainError, NotFound
+from backline.core.idempotency import run_idempotent
 from backline.core.time import local_day_range
 from backline.escalation import queries, services
+from backline.escalation.models import Escalation
 from backline.escalation.schemas import (
     AcceptIn,
     DeescalateIn,
@@ -22,7 +26,8 @@ from backline.escalation.schemas import (
     ReturnIn,
 )
 from backline.tickets import queries as ticket_queries
-from backline.tickets.api import ERRORS
+from backline.tickets.api import ERRORS, ticket_by_ref
+from backline.tickets.models import Ticket
 from backline.tickets.permissions import require_staff
 from backline.tickets.schemas import TicketOut
 
@@ -47,8 +52,37 @@ def _escalation(request: HttpRequest, escalation_id: int):
 def escalate(request: HttpRequest, number: str, payload: EscalationIn):
     """Escalate to a higher-tier team with a hand-off package; missing required parts are 422s."""
     ticket = ticket_queries.ticket_get(request.user, number)
+    return Status(201, _escalate(request, ticket, payload.dict()))
+
+
+@router.post(
+    "/tickets/by-ref/{system}/{external_id}/escalations",
+    response={201: EscalationOut, 200: EscalationOut, **ERRORS},
+)
+def escalate_by_ref(request: HttpRequest, system: str, external_id: str, payload: EscalationIn):
+    """Escalate the ticket for an L1 record; an `Idempotency-Key` retry returns the first answer."""
+    ticket = ticket_by_ref(request.user, system, external_id)
     data = payload.dict()
-    escalation = services.escalation_create(
+
+    def create() -> tuple[int, dict]:
+        escalation = _escalate(request, ticket, dict(data))
+        return 201, EscalationOut.from_orm(escalation).model_dump(mode="json")
+
+    status, body, replayed = run_idempotent(
+        user=request.user,
+        scope="escalation_create",
+        key=request.headers.get("Idempotency-Key"),
+        payload={**data, "ticket": ticket.pk},
+        create=create,
+    )
+    response = JsonResponse(body, status=status)
+    if replayed:
+        response["Idempotent-Replayed"] = "true"
+    return response
+
+
+def _escalate(request: HttpRequest, ticket: Ticket, data: dict[str, Any]) -> Escalation:
+    return services.escalation_create(
         actor=request.user,
         ticket=ticket,
         to_team=_team(data.pop("to_team"), "to_team"),
@@ -56,7 +90,6 @@ def escalate(request: HttpRequest, number: str, payload: EscalationIn):
         evidence_ids=data.pop("evidence"),
         **data,
     )
-    return Status(201, escalation)
 
 
 @router.get("/tickets/{number}/escalations", response={200: list[EscalationOut], **ERRORS})

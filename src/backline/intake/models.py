@@ -142,3 +142,68 @@ class AlertNotification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.source_id} {self.status} ×{self.alert_count} at {self.received_at}"
+
+
+# --- email in ---------------------------------------------------------------------------------
+
+
+class MailOutcome(models.TextChoices):
+    """What one inbound email did (kept per message, so a Message-ID is processed once)."""
+
+    CREATED = "created", "Opened a ticket"
+    REPLIED = "replied", "Added a reply to its ticket"
+    IGNORED_AUTOREPLY = "ignored_autoreply", "Ignored (auto-reply)"
+    IGNORED_BOUNCE = "ignored_bounce", "Ignored (bounce)"
+    IGNORED_DUPLICATE = "ignored_duplicate", "Ignored (already processed)"
+    REJECTED = "rejected", "Rejected"
+
+
+class Mailbox(models.Model):
+    """A team's email address: polled over IMAP when a host is set, and accepted over SMTP."""
+
+    team = models.ForeignKey("accounts.Team", on_delete=models.CASCADE, related_name="+")
+    address = models.EmailField(unique=True)
+    imap_host = models.CharField(max_length=255, blank=True)
+    imap_port = models.PositiveIntegerField(default=993)
+    imap_ssl = models.BooleanField(default=True)
+    imap_user = models.CharField(max_length=255, blank=True)
+    # Stored as given; in production supply it from the environment (see docs/email.md).
+    imap_password = models.CharField(max_length=255, blank=True)
+    imap_folder = models.CharField(max_length=255, default="INBOX")
+    is_active = models.BooleanField(default=True)
+    last_polled_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["address"]
+
+    def __str__(self) -> str:
+        return self.address
+
+
+class InboundMessage(models.Model):
+    """One email received (by IMAP or SMTP) and what it did; unique by Message-ID."""
+
+    message_id = models.CharField(max_length=500, unique=True)
+    mailbox = models.ForeignKey(
+        Mailbox, null=True, blank=True, on_delete=models.SET_NULL, related_name="messages"
+    )
+    received_at = models.DateTimeField()
+    from_address = models.CharField(max_length=320, blank=True)
+    subject = models.CharField(max_length=500, blank=True)
+    ticket = models.ForeignKey(
+        "tickets.Ticket",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="inbound_messages",
+    )
+    outcome = models.CharField(max_length=20, choices=MailOutcome.choices)
+    detail = models.CharField(max_length=500, blank=True)
+    raw_size = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.message_id} ({self.outcome})"

@@ -11,11 +11,11 @@ from ninja.files import UploadedFile
 from backline.accounts.models import Team, User
 from backline.cmdb.models import ConfigurationItem, Service
 from backline.core.api import ErrorOut, resolve_refs
-from backline.core.errors import DomainError
+from backline.core.errors import DomainError, NotFound
 from backline.core.idempotency import run_idempotent
 from backline.tickets import queries, services
 from backline.tickets.filters import TicketFilter
-from backline.tickets.models import Category
+from backline.tickets.models import Category, Ticket
 from backline.tickets.permissions import require_staff
 from backline.tickets.schemas import (
     AttachmentOut,
@@ -24,6 +24,7 @@ from backline.tickets.schemas import (
     EventOut,
     LinkIn,
     LinkOut,
+    TicketByRefIn,
     TicketIn,
     TicketOut,
     TicketPage,
@@ -85,6 +86,36 @@ def ticket_create(request: HttpRequest, payload: TicketIn):
     if replayed:
         response["Idempotent-Replayed"] = "true"
     return response
+
+
+# Registered before the /{number} routes, so "by-ref" is never read as a ticket number.
+@router.put("/by-ref/{system}/{external_id}", response={201: TicketOut, 200: TicketOut, **ERRORS})
+def ticket_put_by_ref(request: HttpRequest, system: str, external_id: str, payload: TicketByRefIn):
+    """Create the ticket for an L1 record, or return the one already made (200, unchanged)."""
+    ticket, created = services.ticket_ensure_by_ref(
+        actor=request.user,
+        external_system=system,
+        external_id=external_id,
+        **_resolve(payload.dict()),
+    )
+    return Status(201 if created else 200, queries.ticket_get(request.user, str(ticket.pk)))
+
+
+@router.get("/by-ref/{system}/{external_id}", response={200: TicketOut, **ERRORS})
+def ticket_get_by_ref(request: HttpRequest, system: str, external_id: str):
+    return ticket_by_ref(request.user, system, external_id)
+
+
+def ticket_by_ref(user: User, system: str, external_id: str) -> Ticket:
+    """The ticket for an L1 record (staff only); 404 naming `external_id` when there is none."""
+    require_staff(user, "look tickets up by external reference")
+    services.external_ref_clean(
+        external_system=system, external_id=external_id, fields=("system", "external_id")
+    )
+    ticket = services.ticket_for_external_ref(system, external_id)
+    if ticket is None:
+        raise NotFound(f"No ticket for {system} record {external_id}.", field="external_id")
+    return queries.ticket_get(user, str(ticket.pk))
 
 
 @router.get("/{number}", response={200: TicketOut, **ERRORS})

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
@@ -117,6 +118,16 @@ class RoutingRule(models.Model):
         return self.name
 
 
+# An L1 reference travels in URLs (/tickets/by-ref/<system>/<id>), so neither part may hold a
+# slash, space or other character that needs escaping.
+EXTERNAL_SYSTEM_PATTERN = r"\A[a-z][a-z0-9_-]{1,29}\Z"
+EXTERNAL_SYSTEM_HELP = (
+    "Use a slug of 2–30 lowercase letters, digits, '-' or '_', starting with a letter."
+)
+EXTERNAL_ID_PATTERN = r"\A[A-Za-z0-9][A-Za-z0-9._:@+=~-]{0,99}\Z"
+EXTERNAL_ID_HELP = "Use 1–100 letters, digits or . _ : @ + = ~ -, starting with a letter or digit."
+
+
 class Ticket(models.Model):
     """An incident; its number is INC- and its primary key."""
 
@@ -167,6 +178,21 @@ class Ticket(models.Model):
         null=True, blank=True, help_text="Earliest due time of the running SLA clocks"
     )
     sla_state = models.CharField(max_length=10, choices=SlaState.choices, blank=True, default="")
+    # The L1 tool's record this ticket stands for; one L1 record maps to one ticket.
+    external_system = models.CharField(
+        max_length=30,
+        blank=True,
+        default="",
+        validators=[RegexValidator(EXTERNAL_SYSTEM_PATTERN, EXTERNAL_SYSTEM_HELP)],
+        help_text="The L1 tool, as a slug: servicenow, zammad, l1desk",
+    )
+    external_id = models.CharField(
+        max_length=100,
+        blank=True,
+        default="",
+        validators=[RegexValidator(EXTERNAL_ID_PATTERN, EXTERNAL_ID_HELP)],
+        help_text="The record's id in the L1 tool",
+    )
 
     class Meta:
         ordering = ["-id"]
@@ -187,6 +213,16 @@ class Ticket(models.Model):
             models.CheckConstraint(
                 condition=~Q(status="pending") | ~Q(pending_reason=""),
                 name="ticket_pending_has_reason",
+            ),
+            models.CheckConstraint(
+                condition=Q(external_system="", external_id="")
+                | (~Q(external_system="") & ~Q(external_id="")),
+                name="ticket_external_ref_both_or_neither",
+            ),
+            models.UniqueConstraint(
+                fields=["external_system", "external_id"],
+                condition=~Q(external_id=""),
+                name="ticket_external_ref_unique",
             ),
         ]
 

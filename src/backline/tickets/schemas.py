@@ -77,6 +77,8 @@ class TicketOut(TicketListItem):
     resolution_notes: str
     cause_code: str
     reopen_count: int
+    external_system: str = Field("", description="The L1 tool this ticket came from, or ''")
+    external_id: str = Field("", description="The record's id in that tool, or ''")
     url: str
 
     @staticmethod
@@ -99,7 +101,9 @@ def _stripped_title(value: str) -> str:
     return value
 
 
-class TicketIn(Schema):
+class TicketByRefIn(Schema):
+    """A new ticket's fields; the L1 reference comes from the URL."""
+
     title: str = Field(..., max_length=200)
     description: str = Field("", max_length=100_000)
     requester: Id | None = Field(None, description="User id; defaults to the caller")
@@ -113,6 +117,15 @@ class TicketIn(Schema):
     source: Source = Source.API
 
     _title = field_validator("title")(_stripped_title)
+
+
+class TicketIn(TicketByRefIn):
+    external_system: str = Field(
+        "", max_length=30, description="The L1 tool's slug (servicenow, zammad …); with external_id"
+    )
+    external_id: str = Field(
+        "", max_length=100, description="The record's id in the L1 tool; unique per system"
+    )
 
 
 class TicketPatch(Schema):

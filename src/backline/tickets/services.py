@@ -30,6 +30,10 @@ from backline.notifications.mentions import notify_mentions
 from backline.tickets import routing, rules, signals
 from backline.tickets.choices import EventKind, Level, LinkKind, Priority, Source, Status
 from backline.tickets.models import (
+    EXTERNAL_ID_HELP,
+    EXTERNAL_ID_PATTERN,
+    EXTERNAL_SYSTEM_HELP,
+    EXTERNAL_SYSTEM_PATTERN,
     Attachment,
     Category,
     Comment,
@@ -142,15 +146,24 @@ def ticket_create(
     service: Service | None = None,
     ci: ConfigurationItem | None = None,
     source: str = Source.WEB,
+    external_system: str = "",
+    external_id: str = "",
     at: datetime | None = None,
 ) -> Ticket:
     """Log a new incident; its priority comes from the matrix and its tier from the team."""
     requester = requester or actor
+    external_system, external_id = external_ref_clean(
+        external_system=external_system, external_id=external_id
+    )
     if not actor.is_staff_member:
         if requester.pk != actor.pk:
             raise DomainError("You can only raise tickets for yourself.", field="requester")
         if team is not None or assignee is not None:
             raise DomainError("Only support staff can route a ticket.", field="team")
+        if external_id:
+            raise PermissionDenied(
+                "Only support staff can link a ticket to an L1 record.", field="external_system"
+            )
     if not requester.is_active:
         raise DomainError("The requester's account is disabled.", field="requester")
     if source not in Source.values:
@@ -185,29 +198,107 @@ def ticket_create(
         service=service,
         ci=ci,
         source=source,
+        external_system=external_system,
+        external_id=external_id,
         created_at=now,
         updated_at=now,
     )
     _clean(ticket)
+    if external_id and ticket_for_external_ref(external_system, external_id):
+        raise _external_ref_taken(external_system, external_id)
+    try:
+        return _ticket_insert(ticket, actor=actor, team=team, assignee=assignee, at=now)
+    except IntegrityError:
+        # A concurrent writer took the same L1 reference between the check and the insert.
+        if external_id and ticket_for_external_ref(external_system, external_id):
+            raise _external_ref_taken(external_system, external_id) from None
+        raise
+
+
+def _ticket_insert(
+    ticket: Ticket, *, actor: User, team: Team | None, assignee: User | None, at: datetime
+) -> Ticket:
     with transaction.atomic():
         ticket.save()
         event_record(
             ticket=ticket,
             kind=EventKind.CREATED,
             actor=actor,
-            at=now,
+            at=at,
             data={
                 "title": ticket.title,
                 "priority": ticket.priority,
                 "status": ticket.status,
                 "team": event_value(team),
                 "assignee": event_value(assignee),
-                "source": source,
+                "source": ticket.source,
                 "tier": ticket.tier,
             },
         )
-        signals.ticket_created.send(sender=Ticket, ticket=ticket, actor=actor, at=now)
+        signals.ticket_created.send(sender=Ticket, ticket=ticket, actor=actor, at=at)
     return ticket
+
+
+def external_ref_clean(
+    *,
+    external_system: str,
+    external_id: str,
+    fields: tuple[str, str] = ("external_system", "external_id"),
+) -> tuple[str, str]:
+    """An L1 reference checked as given: both parts or neither, each in its URL-safe form."""
+    system_field, id_field = fields
+    if not external_system and not external_id:
+        return "", ""
+    if not external_system:
+        raise DomainError("An external id needs the system it comes from.", field=system_field)
+    if not external_id:
+        raise DomainError("An external system needs the record's id.", field=id_field)
+    if not re.match(EXTERNAL_SYSTEM_PATTERN, external_system):
+        raise DomainError(EXTERNAL_SYSTEM_HELP, field=system_field)
+    if not re.match(EXTERNAL_ID_PATTERN, external_id):
+        raise DomainError(EXTERNAL_ID_HELP, field=id_field)
+    return external_system, external_id
+
+
+def ticket_for_external_ref(external_system: str, external_id: str) -> Ticket | None:
+    """The ticket standing for this L1 record, if there is one."""
+    if not external_id:
+        return None
+    return Ticket.objects.filter(external_system=external_system, external_id=external_id).first()
+
+
+def _external_ref_taken(external_system: str, external_id: str) -> Conflict:
+    return Conflict(
+        f"{external_system} record {external_id} is already linked to another ticket.",
+        code="external_ref_taken",
+        field="external_id",
+    )
+
+
+def ticket_ensure_by_ref(
+    *, actor: User, external_system: str, external_id: str, **fields: Any
+) -> tuple[Ticket, bool]:
+    """The ticket for an L1 record, created from `fields` the first time; (ticket, created).
+
+    A retry, or a second writer racing the first, gets the existing ticket unchanged.
+    """
+    require_staff(actor, "sync tickets by external reference")
+    external_ref_clean(
+        external_system=external_system, external_id=external_id, fields=("system", "external_id")
+    )
+    existing = ticket_for_external_ref(external_system, external_id)
+    if existing is not None:
+        return existing, False
+    try:
+        ticket = ticket_create(
+            actor=actor, external_system=external_system, external_id=external_id, **fields
+        )
+    except Conflict as exc:
+        winner = ticket_for_external_ref(external_system, external_id)
+        if exc.code != "external_ref_taken" or winner is None:
+            raise
+        return winner, False
+    return ticket, True
 
 
 def _lock(ticket: Ticket, version: int | None) -> Ticket:

@@ -28,6 +28,9 @@ from backline.tickets.permissions import require_staff
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
+    # Requesters live in the portal; the desk's queues are for support staff.
+    if request.user.is_authenticated and not request.user.is_staff_member:
+        return redirect("portal:home")
     return redirect("tickets:queue")
 
 

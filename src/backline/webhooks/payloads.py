@@ -34,6 +34,13 @@ def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value else None
 
 
+def _external_ref(ticket: Any) -> dict[str, str] | None:
+    """The L1 record the ticket stands for, so the L1 tool can match it without our number."""
+    if not ticket.external_id:
+        return None
+    return {"system": ticket.external_system, "id": ticket.external_id}
+
+
 def ticket_snapshot(ticket: Any) -> dict[str, Any]:
     """The ticket as the event left it; the L1 tool matches on `number` or `external_ref`."""
     return {
@@ -48,8 +55,7 @@ def ticket_snapshot(ticket: Any) -> dict[str, Any]:
         "source": ticket.source,
         "resolution_code": ticket.resolution_code or None,
         "resolution_notes": ticket.resolution_notes or None,
-        # Tickets carry no external reference yet; the key is kept so receivers need no change.
-        "external_ref": getattr(ticket, "external_ref", None) or None,
+        "external_ref": _external_ref(ticket),
         "created_at": _iso(ticket.created_at),
         "updated_at": _iso(ticket.updated_at),
         "resolved_at": _iso(ticket.resolved_at),
