@@ -25,6 +25,8 @@ pytestmark = pytest.mark.django_db
 
 PASSWORD = "backline-demo"
 PLANTED = sum(len(g.days) for g in planted.GROUPS)  # the planted recurring groups' tickets
+ALERTS = 4  # the incidents the demo's monitoring alerts opened (demo.alerts)
+MAIL = 2  # the tickets the demo's email threads opened (demo.mail)
 # Events whose service saves the ticket (and bumps its version); acceptance only when the
 # accepting engineer takes the ticket through ticket_route (then its data has "changes").
 VERSIONED = {
@@ -207,7 +209,11 @@ def test_every_timeline_agrees_with_its_ticket(demo):
     now = timezone.now()
     members = set(TeamMembership.objects.values_list("team_id", "user_id"))
     tickets = list(Ticket.objects.all())
-    assert len(tickets) == 203 + PLANTED
+    assert len(tickets) == 203 + PLANTED + ALERTS + MAIL
+    # Numbers follow creation time, whichever way a ticket was written.
+    assert [t.pk for t in sorted(tickets, key=lambda t: (t.created_at, t.pk))] == sorted(
+        t.pk for t in tickets
+    )
     for ticket in tickets:
         timeline = events[ticket.pk]
         kinds = [e.kind for e in timeline]
@@ -364,7 +370,7 @@ def test_a_larger_history_has_plausible_escalation_metrics_and_every_kind_of_pat
     _load(tickets=1000)
     now = timezone.now()
     m = queries.escalation_metrics(start=now - timedelta(days=183), end=now + timedelta(hours=1))
-    assert m["tickets_created"] == 1003 + PLANTED
+    assert m["tickets_created"] == 1003 + PLANTED + ALERTS + MAIL
     # The history is anchored on the hour it is loaded, so the rate moves a little with the
     # clock (0.402 at 18:00 UTC): a band, not a point.
     assert 0.30 <= m["escalation_rate"] <= 0.42
@@ -407,7 +413,7 @@ def test_without_returned_keys_the_rows_get_explicit_ids_that_events_name(db, mo
     # the reference cases, saved one by one in between, must not collide with them.
     monkeypatch.setattr(type(connection.features), "can_return_rows_from_bulk_insert", False)
     _load(tickets=120)
-    assert Ticket.objects.count() == 123 + PLANTED
+    assert Ticket.objects.count() == 123 + PLANTED + ALERTS + MAIL
     rows = {e.pk: e for e in Escalation.objects.all()}
     assert len(rows) > 10
     for event in TicketEvent.objects.filter(kind=EventKind.ESCALATED):
@@ -448,7 +454,7 @@ def test_refuses_a_database_with_its_teams_and_stores_nothing(service_desk):
 
 def test_summary_names_the_reference_cases_and_progress_off_is_silent(db, capsys):
     summary = _load(tickets=40)
-    assert f"{43 + PLANTED} tickets" in summary
+    assert f"{43 + PLANTED + ALERTS + MAIL} tickets" in summary
     for title in REFERENCE_CASES:
         assert title in summary
     assert capsys.readouterr() == ("", "")
@@ -559,6 +565,39 @@ def test_breaches_have_a_realistic_share_per_priority_and_some_open_tickets_are_
         # stops in the evening); the at-risk clocks above hold at any hour.
         assert states[("breached",)] >= 1, states
         assert states[("warning",)] + states[("breached",)] >= 3, states
+
+
+def test_alert_born_incidents_sit_in_the_history_and_their_clocks_are_swept(demo):
+    from backline.demo.alerts import CASE_C_FINGERPRINT
+    from backline.intake.models import Alert
+    from backline.sla.choices import ClockState
+    from backline.sla.models import SlaClock
+
+    incidents = list(
+        Ticket.objects.filter(monitoring_alerts__isnull=False).distinct().order_by("created_at")
+    )
+    assert len(incidents) == ALERTS
+    for ticket in incidents:  # numbered among the history tickets of their day
+        assert not Ticket.objects.filter(created_at__lt=ticket.created_at, pk__gt=ticket.pk)
+        assert Ticket.objects.filter(created_at__gt=ticket.created_at, pk__gt=ticket.pk).exists()
+    # Their clocks came from the live handlers; what the sweep would have recorded by now is
+    # recorded, dated when it happened, with its event.
+    now = timezone.now()
+    clocks = SlaClock.objects.filter(ticket__in=incidents)
+    running = clocks.filter(state=ClockState.RUNNING)
+    assert not running.filter(warn_at__lte=now, warned_at__isnull=True).exists()
+    assert not running.filter(due_at__lte=now, breached_at__isnull=True).exists()
+    for kind, field in (
+        (EventKind.SLA_WARNING, "warned_at"),
+        (EventKind.SLA_BREACHED, "breached_at"),
+    ):
+        for clock in clocks.filter(**{f"{field}__isnull": False}):
+            at = getattr(clock, field)
+            assert TicketEvent.objects.filter(kind=kind, data__clock=clock.pk, at=at).exists()
+    case_c = Alert.objects.get(fingerprint=CASE_C_FINGERPRINT).ticket
+    phoned_in = Ticket.objects.get(title="eCommerce orders not syncing into ERP")
+    assert case_c.status == Status.NEW and case_c.pk < phoned_in.pk
+    assert case_c.created_at < phoned_in.created_at
 
 
 # --- the knowledge base -----------------------------------------------------------------------
@@ -921,5 +960,6 @@ def test_no_tickets_loads_the_people_and_the_cmdb_only(db):
     summary = _load(tickets=0)
     assert User.objects.filter(username="tbecker").exists()
     assert ConfigurationItem.objects.filter(name="crm-db-01").exists()
-    assert Ticket.objects.count() == 3  # the reference cases, without a history
+    # The reference cases and the alert-born incidents (fixed, like them), without a history.
+    assert Ticket.objects.count() == 3 + ALERTS + MAIL
     assert "297 configuration items" in summary

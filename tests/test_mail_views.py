@@ -1,22 +1,15 @@
-"""Settings → Mailboxes: managers list and add mailboxes and see recent email; others may not.
-Mounted here at settings/mailboxes/ as config/urls.py mounts it."""
+"""Settings → Mailboxes: managers list, add and edit mailboxes and see recent email; others may
+not."""
 
 from __future__ import annotations
 
 import pytest
 from django.test import Client
-from django.urls import include, path
 
-from backline.config.urls import urlpatterns as site_urlpatterns
 from backline.intake.mail import mailbox_create, message_process
 from backline.intake.models import Mailbox
 from tests.test_mail import DESK, make_mail
 
-urlpatterns = [
-    path("settings/mailboxes/", include("backline.intake.mail_urls")),
-    *site_urlpatterns,
-]
-pytestmark = pytest.mark.urls("tests.test_mail_views")
 URL = "/settings/mailboxes/"
 
 
@@ -74,3 +67,32 @@ def test_duplicate_address_is_a_form_error(manager_web, manager, app_support):
 def test_agents_may_not_manage_mailboxes(web):
     assert web.get(URL).status_code == 403
     assert web.get(URL + "new/").status_code == 403
+
+
+def test_manager_edits_a_mailbox_keeping_its_password(manager_web, manager, app_support):
+    box = mailbox_create(
+        actor=manager, team=app_support, address=DESK, imap_host="imap.example.test",
+        imap_user="desk", imap_password="s3cret",
+    )  # fmt: skip
+    page = manager_web.get(f"{URL}{box.pk}/edit")
+    assert page.status_code == 200 and "s3cret" not in page.content.decode()
+    form = {
+        "team": app_support.pk, "address": DESK, "imap_host": "imap2.example.test",
+        "imap_port": 143, "imap_user": "desk", "imap_password": "", "imap_folder": "Support",
+    }  # fmt: skip
+    assert manager_web.post(f"{URL}{box.pk}/edit", form).status_code == 302
+    box.refresh_from_db()
+    assert (box.imap_host, box.imap_port, box.imap_folder, box.is_active) == (
+        "imap2.example.test", 143, "Support", False,
+    )  # fmt: skip
+    assert box.imap_password == "s3cret"  # an empty field keeps the stored password
+
+
+def test_editing_to_a_taken_address_changes_nothing(manager_web, manager, app_support):
+    mailbox_create(actor=manager, team=app_support, address=DESK)
+    other = mailbox_create(actor=manager, team=app_support, address="ops@example.test")
+    form = {"team": app_support.pk, "address": DESK, "imap_port": 993, "imap_folder": "INBOX"}
+    response = manager_web.post(f"{URL}{other.pk}/edit", form)
+    assert response.status_code == 422 and "already a mailbox" in response.content.decode()
+    other.refresh_from_db()
+    assert other.address == "ops@example.test"

@@ -26,6 +26,7 @@ def sweeps() -> list[tuple[str, Callable[[], dict]]]:
     from backline.changes.services import credentials_expiry_sweep
     from backline.intake.mail_imap import mailboxes_poll
     from backline.knowledge.services import stale_reviews_open
+    from backline.mailout.services import emails_send
     from backline.problems.verification import problems_sweep
     from backline.sla.services import sla_sweep
     from backline.tickets.services import tickets_autoclose
@@ -38,6 +39,7 @@ def sweeps() -> list[tuple[str, Callable[[], dict]]]:
         ("expiry", lambda: credentials_expiry_sweep(now=timezone.now())),
         ("problems", lambda: problems_sweep(now=timezone.now())),
         ("webhooks", lambda: deliveries_run(now=timezone.now())),
+        ("mailout", lambda: emails_send(now=timezone.now())),
         ("mail", lambda: mailboxes_poll(now=timezone.now())),
     ]
 

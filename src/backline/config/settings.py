@@ -79,6 +79,7 @@ INSTALLED_APPS = [
     "backline.intake",
     "backline.webhooks",
     "backline.portal",
+    "backline.mailout",
 ]
 
 MIDDLEWARE = [
@@ -203,6 +204,18 @@ BACKLINE_MAX_ATTACHMENT_BYTES = (
 BACKLINE_MAX_LOG_BYTES = int(os.environ.get("BACKLINE_MAX_LOG_MB", "2048")) * 1024 * 1024
 # The desk's own address, for absolute links in webhook payloads and emails ("" = paths only).
 BACKLINE_BASE_URL = os.environ.get("BACKLINE_BASE_URL", "")
+# Email out (docs/email_out.md): nothing is queued while BACKLINE_SMTP_HOST is empty.
+BACKLINE_SMTP_HOST = os.environ.get("BACKLINE_SMTP_HOST", "")
+BACKLINE_SMTP_PORT = int(os.environ.get("BACKLINE_SMTP_PORT", "587"))
+BACKLINE_SMTP_USER = os.environ.get("BACKLINE_SMTP_USER", "")
+BACKLINE_SMTP_PASSWORD = os.environ.get("BACKLINE_SMTP_PASSWORD", "")
+BACKLINE_SMTP_STARTTLS = os.environ.get("BACKLINE_SMTP_STARTTLS", "1").lower() in {
+    "1",
+    "true",
+    "yes",
+}
+BACKLINE_MAIL_FROM = os.environ.get("BACKLINE_MAIL_FROM", "Backline <backline@localhost>")
+BACKLINE_MAIL_DOMAIN = os.environ.get("BACKLINE_MAIL_DOMAIN", "backline.localhost")
 # A directory of logs the server can read (a mounted log share); engineers attach by path.
 BACKLINE_LOG_SHARE = os.environ.get("BACKLINE_LOG_SHARE", "")
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024

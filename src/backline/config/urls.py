@@ -14,6 +14,7 @@ urlpatterns = [
     path("settings/routing/", include("backline.tickets.routing_urls")),
     path("settings/alerts/", include("backline.intake.urls")),
     path("settings/mailboxes/", include("backline.intake.mail_urls")),
+    path("email-preferences/", include("backline.mailout.urls")),
     path("settings/webhooks/", include("backline.webhooks.urls")),
     path("settings/", include("backline.sla.urls")),
     path("search/", include("backline.search.urls")),

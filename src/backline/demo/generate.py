@@ -4,8 +4,9 @@ What it creates: seven teams (Service Desk at L1; Application Support, Network &
 and Database at L2; Engineering, Security and DevOps at L3) with their staff, a support manager,
 an admin, about forty employees who raise tickets, a CMDB of about 300 configuration items with
 their dependencies (`estate.py`), six months of ticket history ending at the current hour, three
-open reference cases, and about 200 changes, some of which caused history incidents
-(`changelog.py`).
+open reference cases, four incidents opened by monitoring alerts (`alerts.py`; one of them is
+behind reference case (c)), two email threads in the teams' mailboxes (`mail.py`), and about 200
+changes, some of which caused history incidents (`changelog.py`).
 
 How it writes:
 
@@ -22,6 +23,12 @@ How it writes:
   Calling the services per ticket would take minutes.
 - The three reference cases go through `tickets.services` and `escalation.services`, the way
   an L1 agent would log and escalate them (see `reference.py`).
+- The alert-born incidents go through `intake.services.alerts_receive` at their own times, each
+  opened in the writing pass when its first alert fired (so its number follows its date); the
+  SLA sweep is then caught up on their running clocks as it is on the history's.
+- The email threads (`mail.py`) go through `intake.mail.message_process` the same way: the L1
+  and L2 teams' mailboxes (inactive), two threads opened in the writing pass when their first
+  email arrived, an ignored out-of-office reply and an ignored repeat delivery.
 
 Determinism: `random.Random(seed)` decides everything about the tickets (titles, texts,
 priorities, teams, statuses, who did what and how long each step took); a second generator
@@ -53,7 +60,8 @@ from backline.accounts.services import team_add_member, team_create, user_create
 from backline.cmdb.models import ConfigurationItem, Service
 from backline.cmdb.services import service_create
 from backline.core.errors import DomainError
-from backline.demo import changelog, clocks, estate, planted, reference
+from backline.demo import alerts, changelog, clocks, estate, planted, reference
+from backline.demo import mail as demo_mail
 from backline.demo import text as T
 from backline.demo.history import HISTORY_DAYS, Clock, Cmdb, History, Life, Org
 from backline.demo.knowledge import load_articles
@@ -131,7 +139,10 @@ def load_demo(*, seed: int = 7, tickets: int = 3000, password: str, progress: bo
             lives = sorted([*lives, *extra], key=lambda life: life.ticket.created_at)
         step = report.task("Writing tickets, comments and events", max(len(lives), 1) + 3)
         cases = reference.Cases(org=org, cmdb=cmdb, categories=categories, clock=clock)
-        _write(lives, cases.openings(), lambda n: report.advance(step, n))
+        monitoring = alerts.Monitoring(org=org, cmdb=cmdb, clock=clock)
+        mailroom = demo_mail.Mailroom(org=org, clock=clock)
+        openings = [*cases.openings(), *monitoring.openings(), *mailroom.openings()]
+        _write(lives, openings, lambda n: report.advance(step, n))
         cases.finish()
         report.advance(step, 3)
         step = report.task("Changes and the incidents they caused", 1)
@@ -150,6 +161,8 @@ def load_demo(*, seed: int = 7, tickets: int = 3000, password: str, progress: bo
         replayed = clocks.replay(((life.ticket, life.events) for life in lives), now=now)
         report.advance(step)
         clocks.write(replayed, now=now, insert=_insert)
+        monitoring.sweep(now=now)  # the alert-born incidents' clocks came from the handlers
+        mailroom.sweep(now=now)  # and so did the email tickets'
         report.advance(step)
         step = report.task("Knowledge articles and their use", 1)
         load_articles(

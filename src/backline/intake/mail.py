@@ -29,6 +29,7 @@ from backline.changes.services import system_user
 from backline.core.errors import DomainError, from_validation_error
 from backline.intake.models import InboundMessage, Mailbox, MailOutcome
 from backline.intake.services import require_manager
+from backline.mailout.queries import ticket_for_message_ids
 from backline.tickets.choices import PendingReason, Source, Status
 from backline.tickets.models import Ticket
 from backline.tickets.permissions import can_view
@@ -175,6 +176,10 @@ def _ticket_replied_to(parsed: Parsed) -> Ticket | None:
         )
         if known is not None:
             return known.ticket
+        # A reply to an email Backline sent (a ticket opened on the web or by an agent).
+        sent = ticket_for_message_ids(parsed.references)
+        if sent is not None:
+            return sent
     match = TICKET_IN_SUBJECT.search(parsed.subject)
     if match is not None:
         return Ticket.objects.filter(pk=int(match.group(1))).first()
@@ -361,7 +366,14 @@ def mailbox_create(*, actor: User, team: Team, address: str, **fields: Any) -> M
         bad = sorted(unknown)[0]
         raise DomainError(f"Unknown field {bad!r}.", field=bad)
     mailbox = Mailbox(team=team, address=(address or "").strip().lower(), **fields)
-    if Mailbox.objects.filter(address__iexact=mailbox.address).exists():
+    _mailbox_check(mailbox)
+    mailbox.save()
+    return mailbox
+
+
+def _mailbox_check(mailbox: Mailbox) -> None:
+    clash = Mailbox.objects.filter(address__iexact=mailbox.address).exclude(pk=mailbox.pk)
+    if clash.exists():
         raise DomainError(f"{mailbox.address} is already a mailbox.", field="address")
     if mailbox.imap_host and not mailbox.imap_user:
         raise DomainError("Give the IMAP login for this host.", field="imap_user")
@@ -369,5 +381,23 @@ def mailbox_create(*, actor: User, team: Team, address: str, **fields: Any) -> M
         mailbox.full_clean(exclude=["team"], validate_unique=False)
     except ValidationError as exc:
         raise from_validation_error(exc) from exc
-    mailbox.save()
-    return mailbox
+
+
+def mailbox_update(*, actor: User, mailbox: Mailbox, **fields: Any) -> Mailbox:
+    """Change a mailbox (an empty IMAP password keeps the stored one); deactivate to stop it."""
+    require_manager(actor)
+    unknown = set(fields) - set(MAILBOX_FIELDS)
+    if unknown:
+        bad = sorted(unknown)[0]
+        raise DomainError(f"Unknown field {bad!r}.", field=bad)
+    if not fields.get("imap_password"):
+        fields.pop("imap_password", None)
+    if "address" in fields:
+        fields["address"] = (fields["address"] or "").strip().lower()
+    with transaction.atomic():
+        locked = Mailbox.objects.select_for_update().get(pk=mailbox.pk)
+        for name, value in fields.items():
+            setattr(locked, name, value)
+        _mailbox_check(locked)
+        locked.save()
+    return locked

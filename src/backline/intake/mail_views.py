@@ -7,13 +7,13 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
 from backline.accounts.models import Team, User
 from backline.core.errors import DomainError
 from backline.core.forms import add_domain_error
-from backline.intake.mail import mailbox_create
+from backline.intake.mail import mailbox_create, mailbox_update
 from backline.intake.models import InboundMessage, Mailbox
 from backline.intake.services import require_manager
 
@@ -72,4 +72,25 @@ def mailbox_new(request: HttpRequest) -> HttpResponse:
             return redirect("mail:mailboxes")
     status = 422 if request.method == "POST" else 200
     context = {"form": form, "title": "New mailbox"}
+    return render(request, "intake/mailboxes_form.html", context, status=status)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def mailbox_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    actor = _manager(request)
+    mailbox = get_object_or_404(Mailbox.objects.select_related("team"), pk=pk)
+    initial = {name: getattr(mailbox, name) for name in MailboxForm.base_fields}
+    initial["imap_password"] = ""
+    form = MailboxForm(request.POST if request.method == "POST" else None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            mailbox = mailbox_update(actor=actor, mailbox=mailbox, **form.cleaned_data)
+        except DomainError as exc:
+            add_domain_error(form, exc)
+        else:
+            messages.success(request, f"Mailbox {mailbox.address} saved.")
+            return redirect("mail:mailboxes")
+    status = 422 if request.method == "POST" else 200
+    context = {"form": form, "title": f"Mailbox {mailbox.address}", "mailbox": mailbox}
     return render(request, "intake/mailboxes_form.html", context, status=status)
