@@ -125,6 +125,9 @@ def test_line_index_reads_lines_by_number_template_and_text(tmp_path):
     assert numbers == [0, 97, 194] and cursor == 194
     numbers, cursor = lines.template_lines({1}, 194, 100)
     assert numbers[0] == 291 and numbers[-1] == 970 and cursor is None
+    assert lines.at([0, 97, 255, 256, 970, 999, 1000]) == [
+        (n, f"line {n} {'needle' if n % 97 == 0 else 'hay'}") for n in (0, 97, 255, 256, 970, 999)
+    ]
     hits, cursor = lines.search("NEEDLE", 500, 2)
     assert [n for n, _ in hits] == [582, 679] and cursor == 679
 

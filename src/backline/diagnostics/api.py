@@ -233,7 +233,7 @@ def template_lines(request: HttpRequest, number: str, log_id: int, template: int
         raise NotFound(f"No template {template} in {log.name}.")
     store = queries.log_lines(log)
     numbers, cursor = store.template_lines(queries.raw_template_ids(log, template), after - 1, PAGE)
-    rows = [row for n in numbers for row in store.read(n, 1)]
+    rows = store.at(numbers)
     return _lines(rows, cursor + 1 if cursor is not None else None)
 
 

@@ -417,7 +417,7 @@ def _template_excerpt(
     if stat is None:
         raise DomainError(f"No template {number} in {log.name}.", field="template")
     numbers, _ = lines.template_lines(_raw_ids(log, number), -1, 5)
-    shown = [text for n in numbers for _, text in lines.read(n, 1)]
+    shown = [text for _, text in lines.at(numbers)]
     when = (
         f", {stat.first_at:%Y-%m-%d %H:%M:%S} – {stat.last_at:%Y-%m-%d %H:%M:%S} UTC"
         if stat.first_at and stat.last_at

@@ -110,6 +110,30 @@ class LogLines:
                 break
         return out
 
+    def at(self, numbers: list[int]) -> list[tuple[int, str]]:
+        """The lines with these numbers (ascending), read with one open of the file: a page of a
+        template's lines jumps forward block by block instead of reopening the file per line."""
+        out: list[tuple[int, str]] = []
+        offsets = self.offsets()
+        if not numbers or not offsets:
+            return out
+        with self.text_path.open("rb") as f:
+            at = -1  # the number of the line the file position is at; -1 before any seek
+            for n in numbers:
+                if n >= self.lines:
+                    break
+                start = n // BLOCK * BLOCK
+                if at < 0 or n < at or start > at:
+                    f.seek(offsets[n // BLOCK])
+                    at = start
+                while at < n:
+                    f.readline()
+                    at += 1
+                raw = f.readline()
+                at += 1
+                out.append((n, raw.decode("utf-8", "replace").rstrip("\r\n")[:MAX_LINE]))
+        return out
+
     def template_lines(
         self, tids: set[int], after: int, limit: int
     ) -> tuple[list[int], int | None]:

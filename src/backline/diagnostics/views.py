@@ -149,7 +149,7 @@ def template_lines(request: HttpRequest, number: str, log_id: int, template: int
     numbers, cursor = lines.template_lines(
         queries.raw_template_ids(log, template), after, LINES_PAGE
     )
-    shown = [row for n in numbers for row in lines.read(n, 1)]
+    shown = lines.at(numbers)
     context = {
         "ticket": ticket,
         "log": log,
