@@ -80,6 +80,11 @@ INSTALLED_APPS = [
     "backline.webhooks",
     "backline.portal",
     "backline.mailout",
+    "backline.worklog",
+    "backline.satisfaction",
+    "backline.imports",
+    "backline.analytics",
+    "backline.staffing",
 ]
 
 MIDDLEWARE = [
@@ -185,6 +190,8 @@ STATICFILES_DIRS = [
     PACKAGE_DIR / "static",
     # htmx from npm (package.json), installed by `make` into node_modules; never copied by hand.
     ("vendor/htmx", PROJECT_DIR / "node_modules" / "htmx.org" / "dist"),
+    # Chart.js for the analytics charts, from npm in the same way.
+    ("vendor/chartjs", PROJECT_DIR / "node_modules" / "chart.js" / "dist"),
 ]
 MEDIA_ROOT = DATA_DIR / "media"
 STORAGES = {

@@ -23,6 +23,11 @@ urlpatterns = [
     path("changes/", include("backline.changes.urls")),
     path("problems/", include("backline.problems.urls")),
     path("known-errors/", include("backline.problems.ke_urls")),
+    path("worklog/", include("backline.worklog.urls")),
+    path("rate/", include("backline.satisfaction.urls")),
+    path("settings/import/", include("backline.imports.urls")),
+    path("analytics/", include("backline.analytics.urls")),
+    path("staffing/", include("backline.staffing.urls")),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
 ]

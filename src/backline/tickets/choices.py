@@ -116,3 +116,7 @@ class EventKind(models.TextChoices):
     LOG_ATTACHED = "log_attached", "Log attached"
     EVIDENCE_PINNED = "evidence_pinned", "Evidence pinned"
     EVIDENCE_UNPINNED = "evidence_unpinned", "Evidence unpinned"
+    # Effort and satisfaction (written by the worklog and satisfaction apps)
+    TIME_LOGGED = "time_logged", "Time logged"
+    TIME_REMOVED = "time_removed", "Time entry removed"
+    RATED = "rated", "Satisfaction rated"

@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class SatisfactionConfig(AppConfig):
+    name = "backline.satisfaction"
+    label = "satisfaction"
+    verbose_name = "Satisfaction"

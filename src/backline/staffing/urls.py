@@ -1,0 +1,2 @@
+app_name = "staffing"
+urlpatterns: list = []

@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class WorklogConfig(AppConfig):
+    name = "backline.worklog"
+    label = "worklog"
+    verbose_name = "Time worked"
