@@ -600,12 +600,13 @@ def test_ticket_page_query_count_does_not_grow_with_tasks(
     # and the sidebar's count of review tasks); changes add one (the causes linked to the ticket)
     # Known errors add four: the reader's tiers (known-error search scope), similar()'s word
     # counts and candidates, and the recurrences recorded for this ticket. Problems add one
-    # (the problems the incident is linked to, in the side panel).
-    with django_assert_max_num_queries(34) as few:
+    # (the problems the incident is linked to, in the side panel). Time worked adds one (two
+    # once time is logged: the totals and the last entries) and satisfaction one (the rating).
+    with django_assert_max_num_queries(37) as few:
         web.get(f"/tickets/{ticket.number}/")
     for i in range(10):
         open_task(l2_agent, ticket, network, title=f"Task {i}", assignee=net_agent)
-    with django_assert_max_num_queries(34) as many:
+    with django_assert_max_num_queries(37) as many:
         web.get(f"/tickets/{ticket.number}/")
     assert len(many.captured_queries) == len(few.captured_queries)
 

@@ -202,8 +202,9 @@ def test_reference_cases_carry_full_handoff_packages_and_one_waits_in_an_inbox(d
 def test_every_timeline_agrees_with_its_ticket(demo):
     events = defaultdict(list)
     # SLA warnings and breaches are recorded by the sweep without touching the ticket, and so
-    # are the links problem_link_incidents records on the incidents of the demo problems.
-    untouched = {*SLA_EVENTS, EventKind.PROBLEM_LINKED, EventKind.PROBLEM_UNLINKED}
+    # are the links problem_link_incidents records on the incidents of the demo problems, and
+    # the requesters' ratings (a rating never bumps the ticket, so it cannot conflict an edit).
+    untouched = {*SLA_EVENTS, EventKind.PROBLEM_LINKED, EventKind.PROBLEM_UNLINKED, EventKind.RATED}
     for event in TicketEvent.objects.exclude(kind__in=untouched).order_by("at", "id"):
         events[event.ticket_id].append(event)
     now = timezone.now()

@@ -260,10 +260,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_reindex)
 
     from backline.diagnostics.terminal import add_parser as add_logs_parser
+    from backline.imports.cli import add_parser as add_import_parser
     from backline.intake.mail_smtp import add_parser as add_smtp_parser
 
     add_logs_parser(sub)
     add_smtp_parser(sub)
+    add_import_parser(sub)
 
     p = sub.add_parser("manage", help=cmd_manage.__doc__)
     p.add_argument("rest", nargs=argparse.REMAINDER)

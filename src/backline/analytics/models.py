@@ -98,3 +98,19 @@ class FactDirty(models.Model):
 
     def __str__(self) -> str:
         return f"dirty {self.ticket_id}"
+
+
+class WarningThreshold(models.Model):
+    """A manager's threshold for one early-warning rule (rules.WARNING_RULES); defaults apply
+    to rules without a row."""
+
+    key = models.CharField(max_length=40, unique=True)
+    threshold = models.FloatField()
+    enabled = models.BooleanField(default=True)
+    updated_by = models.ForeignKey(
+        "accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"{self.key} ≥ {self.threshold}"

@@ -1,2 +1,11 @@
+from django.urls import path
+
+from backline.analytics import views
+
 app_name = "analytics"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.dashboard_page, name="dashboard"),
+    path("tickets", views.tickets_page, name="tickets"),
+    path("export/<slug:name>.<str:fmt>", views.export, name="export"),
+    path("warnings", views.warning_settings, name="warnings"),
+]

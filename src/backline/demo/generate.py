@@ -57,15 +57,18 @@ from django.utils import timezone
 from backline.accounts.choices import Role
 from backline.accounts.models import Team, User
 from backline.accounts.services import team_add_member, team_create, user_create
+from backline.analytics.services import facts_rebuild
 from backline.cmdb.models import ConfigurationItem, Service
 from backline.cmdb.services import service_create
 from backline.core.errors import DomainError
 from backline.demo import alerts, changelog, clocks, estate, planted, reference
 from backline.demo import mail as demo_mail
 from backline.demo import text as T
+from backline.demo.effort import effort_load
 from backline.demo.history import HISTORY_DAYS, Clock, Cmdb, History, Life, Org
 from backline.demo.knowledge import load_articles
 from backline.demo.problems import load_problems
+from backline.demo.ratings import ratings_load
 from backline.escalation.choices import EscalationState
 from backline.escalation.models import Escalation, Task
 from backline.search.services import documents_reindex
@@ -178,6 +181,12 @@ def load_demo(*, seed: int = 7, tickets: int = 3000, password: str, progress: bo
         step = report.task("Problems, known errors and their actions", 1)
         if tickets:
             load_problems(org=org, cmdb=cmdb, lives=lives, clock=clock)
+        report.advance(step)
+        if tickets:
+            ratings_load(seed=seed)
+            effort_load(seed=seed)
+        step = report.task("Numbers for the dashboard", 1)
+        facts_rebuild()
         report.advance(step)
         documents_reindex()
     if tickets:

@@ -192,6 +192,15 @@ def _reply_to(ticket: Ticket) -> str:
     return mailboxes.values_list("address", flat=True).first() or ""
 
 
+def _rating_links(ticket: Ticket, user: User, kind: str) -> list[tuple[int, str]]:
+    """The one-click satisfaction links (scores 1–5) for the requester's "resolved" email."""
+    if kind != EmailKind.RESOLVED or user.pk != ticket.requester_id or user.is_staff_member:
+        return []
+    from backline.satisfaction.services import rating_links
+
+    return rating_links(ticket)
+
+
 def _render(event: TicketEvent, ticket: Ticket, user: User, kind: str) -> str:
     data = event.data or {}
     context = {
@@ -206,6 +215,7 @@ def _render(event: TicketEvent, ticket: Ticket, user: User, kind: str) -> str:
         "link": link_for(ticket, user),
         "reply_by_email": kind in REQUESTER_FACING,
         "preferences_url": _preferences_url(),
+        "rating_links": _rating_links(ticket, user, kind),
     }
     return render_to_string(f"mailout/{kind}.txt", context).strip() + "\n"
 

@@ -1,2 +1,10 @@
+from django.urls import path
+
+from backline.staffing import views
+
 app_name = "staffing"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.forecast, name="forecast"),
+    path("validate", views.validate, name="validate"),
+    path("<slug:slug>/schedule", views.schedule_edit, name="schedule"),
+]

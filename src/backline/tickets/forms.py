@@ -100,6 +100,7 @@ class TransitionForm(forms.Form):
         choices=_with_blank(CauseCode.choices, "— unknown —"), required=False
     )
     resolution_notes = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    lower_tier_capable = forms.BooleanField(required=False)
     note = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
 

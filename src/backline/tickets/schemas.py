@@ -163,6 +163,9 @@ class TransitionIn(Schema):
     resolution_code: str = ""
     resolution_notes: str = Field("", max_length=100_000)
     cause_code: str = ""
+    lower_tier_capable: bool = Field(
+        False, description="On resolve: a lower tier could have solved it (counted in analytics)"
+    )
     note: str = Field("", max_length=10_000)
 
 

@@ -537,9 +537,12 @@ def ticket_transition(
     resolution_notes: str = "",
     cause_code: str = "",
     note: str = "",
+    lower_tier_capable: bool = False,
     at: datetime | None = None,
 ) -> Ticket:
-    """Move the ticket through the status machine (rules.TRANSITIONS)."""
+    """Move the ticket through the status machine (rules.TRANSITIONS).
+
+    `lower_tier_capable` (on resolve) records that a lower tier could have solved the ticket."""
     require_staff(actor, "change a ticket's status")
     inputs = {
         "pending_reason": pending_reason,
@@ -569,6 +572,8 @@ def ticket_transition(
                 cause_code=cause_code,
                 resolution_notes=fresh.resolution_notes,
             )
+            if lower_tier_capable:
+                data["lower_tier_capable"] = True
         elif action == "reopen":
             # The earlier resolution stays on the timeline; the ticket no longer claims it.
             fresh.reopen_count += 1

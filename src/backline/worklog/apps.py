@@ -5,3 +5,8 @@ class WorklogConfig(AppConfig):
     name = "backline.worklog"
     label = "worklog"
     verbose_name = "Time worked"
+
+    def ready(self) -> None:
+        from backline.worklog import panels
+
+        panels.register()

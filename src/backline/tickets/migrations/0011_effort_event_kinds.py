@@ -4,15 +4,53 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('tickets', '0010_ticket_external_reference'),
+        ("tickets", "0010_ticket_external_reference"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='ticketevent',
-            name='kind',
-            field=models.CharField(choices=[('created', 'Created'), ('updated', 'Updated'), ('assigned', 'Assigned'), ('status_changed', 'Status changed'), ('replied', 'Public reply'), ('noted', 'Internal note'), ('attached', 'File attached'), ('linked', 'Linked'), ('unlinked', 'Unlinked'), ('watched', 'Watcher added'), ('unwatched', 'Watcher removed'), ('escalated', 'Escalated'), ('accepted', 'Escalation accepted'), ('returned', 'Escalation returned'), ('bounced', 'Bounced'), ('deescalated', 'De-escalated'), ('task_created', 'Task opened'), ('task_updated', 'Task updated'), ('alerted', 'Lead or manager alerted'), ('major_incident', 'Major incident declared'), ('sla_warning', 'SLA warning'), ('sla_breached', 'SLA breached'), ('kb_linked', 'Article linked'), ('kb_used', 'Solved with an article'), ('kb_decision', 'Knowledge decision'), ('change_linked', 'Change linked as cause'), ('change_unlinked', 'Change unlinked'), ('problem_linked', 'Linked to a problem'), ('problem_unlinked', 'Unlinked from a problem'), ('log_attached', 'Log attached'), ('evidence_pinned', 'Evidence pinned'), ('evidence_unpinned', 'Evidence unpinned'), ('time_logged', 'Time logged'), ('time_removed', 'Time entry removed'), ('rated', 'Satisfaction rated')], max_length=32),
+            model_name="ticketevent",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("created", "Created"),
+                    ("updated", "Updated"),
+                    ("assigned", "Assigned"),
+                    ("status_changed", "Status changed"),
+                    ("replied", "Public reply"),
+                    ("noted", "Internal note"),
+                    ("attached", "File attached"),
+                    ("linked", "Linked"),
+                    ("unlinked", "Unlinked"),
+                    ("watched", "Watcher added"),
+                    ("unwatched", "Watcher removed"),
+                    ("escalated", "Escalated"),
+                    ("accepted", "Escalation accepted"),
+                    ("returned", "Escalation returned"),
+                    ("bounced", "Bounced"),
+                    ("deescalated", "De-escalated"),
+                    ("task_created", "Task opened"),
+                    ("task_updated", "Task updated"),
+                    ("alerted", "Lead or manager alerted"),
+                    ("major_incident", "Major incident declared"),
+                    ("sla_warning", "SLA warning"),
+                    ("sla_breached", "SLA breached"),
+                    ("kb_linked", "Article linked"),
+                    ("kb_used", "Solved with an article"),
+                    ("kb_decision", "Knowledge decision"),
+                    ("change_linked", "Change linked as cause"),
+                    ("change_unlinked", "Change unlinked"),
+                    ("problem_linked", "Linked to a problem"),
+                    ("problem_unlinked", "Unlinked from a problem"),
+                    ("log_attached", "Log attached"),
+                    ("evidence_pinned", "Evidence pinned"),
+                    ("evidence_unpinned", "Evidence unpinned"),
+                    ("time_logged", "Time logged"),
+                    ("time_removed", "Time entry removed"),
+                    ("rated", "Satisfaction rated"),
+                ],
+                max_length=32,
+            ),
         ),
     ]

@@ -6,34 +6,73 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('accounts', '0001_initial'),
-        ('tickets', '0011_effort_event_kinds'),
+        ("accounts", "0001_initial"),
+        ("tickets", "0011_effort_event_kinds"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='TimeEntry',
+            name="TimeEntry",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('tier', models.PositiveSmallIntegerField()),
-                ('minutes', models.PositiveIntegerField()),
-                ('note', models.CharField(blank=True, max_length=300)),
-                ('spent_at', models.DateTimeField(help_text='When the work was done')),
-                ('created_at', models.DateTimeField()),
-                ('team', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='accounts.team')),
-                ('ticket', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='time_entries', to='tickets.ticket')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='time_entries', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("tier", models.PositiveSmallIntegerField()),
+                ("minutes", models.PositiveIntegerField()),
+                ("note", models.CharField(blank=True, max_length=300)),
+                ("spent_at", models.DateTimeField(help_text="When the work was done")),
+                ("created_at", models.DateTimeField()),
+                (
+                    "team",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="accounts.team",
+                    ),
+                ),
+                (
+                    "ticket",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="time_entries",
+                        to="tickets.ticket",
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="time_entries",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name_plural': 'time entries',
-                'ordering': ['-spent_at', '-id'],
-                'indexes': [models.Index(fields=['ticket', 'spent_at'], name='time_entry_ticket'), models.Index(fields=['team', 'spent_at'], name='time_entry_team'), models.Index(fields=['user', 'spent_at'], name='time_entry_user')],
-                'constraints': [models.CheckConstraint(condition=models.Q(('minutes__gte', 1), ('minutes__lte', 1440)), name='time_entry_minutes_range'), models.CheckConstraint(condition=models.Q(('tier__in', [1, 2, 3])), name='time_entry_tier_valid')],
+                "verbose_name_plural": "time entries",
+                "ordering": ["-spent_at", "-id"],
+                "indexes": [
+                    models.Index(fields=["ticket", "spent_at"], name="time_entry_ticket"),
+                    models.Index(fields=["team", "spent_at"], name="time_entry_team"),
+                    models.Index(fields=["user", "spent_at"], name="time_entry_user"),
+                ],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(("minutes__gte", 1), ("minutes__lte", 1440)),
+                        name="time_entry_minutes_range",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("tier__in", [1, 2, 3])), name="time_entry_tier_valid"
+                    ),
+                ],
             },
         ),
     ]
