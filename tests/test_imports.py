@@ -698,3 +698,34 @@ def test_the_form_shows_a_mapping_error_and_stores_nothing(manager_web):
 def test_agents_cannot_open_the_import_pages(web):
     assert web.get("/settings/import/").status_code == 403
     assert web.get("/settings/import/new").status_code == 403
+
+
+def test_imported_history_counts_in_every_metric_like_the_native_story(
+    manager, l1_agent, l2_agent, service_desk, app_support
+):
+    """Both tellings of STORY give the same analytics fact, so every dashboard number counts
+    them alike — except what the other system cannot tell us: Backline's SLA clocks (imported
+    tickets have none) and so the calendar of their business time (the default one)."""
+    from backline.analytics.models import OUTCOME_FIELDS, TicketFact
+    from backline.analytics.services import facts_sync
+
+    native = _native_story(l1_agent, l2_agent, service_desk, app_support)
+    run(manager, csv_bytes(HEADER, STORY))
+    imported = Ticket.objects.get(external_system="oldsm", external_id="C-1")
+    facts_sync()
+    skip = {
+        "_state",
+        "ticket_id",
+        "refreshed_at",
+        "source",
+        "resolve_business_min",
+        *OUTCOME_FIELDS,
+    }
+
+    def fact(ticket):
+        return {
+            k: v for k, v in vars(TicketFact.objects.get(ticket=ticket)).items() if k not in skip
+        }
+
+    assert fact(imported) == fact(native)
+    assert fact(native)["escalations"] == 1 and fact(native)["accept_wait_t2_s"] == 20 * 60

@@ -7,6 +7,7 @@ import os
 import secrets
 import subprocess
 import sys
+import time
 
 DEMO_PASSWORD = "backline-demo"  # noqa: S105 - the documented demo password
 
@@ -200,6 +201,21 @@ def cmd_reindex(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_analytics(args: argparse.Namespace) -> int:
+    """Bring the dashboard's per-ticket facts up to date (sync) or recompute them all (rebuild)."""
+    _setup()
+    from backline.analytics.services import facts_rebuild, facts_sync
+
+    started = time.monotonic()
+    if args.action == "rebuild":
+        count = facts_rebuild(progress=lambda n: print(f"\r{n:,} tickets", end="", flush=True))
+        print(f"\rRebuilt the facts of {count:,} tickets in {time.monotonic() - started:.1f} s.")
+    else:
+        result = facts_sync(limit=10**9)
+        print(f"Refreshed {result['refreshed']:,} tickets in {time.monotonic() - started:.1f} s.")
+    return 0
+
+
 def cmd_manage(args: argparse.Namespace) -> int:
     """Run a Django management command (migrate, shell, dbshell…)."""
     _setup()
@@ -258,6 +274,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("reindex", help=cmd_reindex.__doc__)
     p.add_argument("--kind", action="append", help="ticket, article…; repeat for several")
     p.set_defaults(func=cmd_reindex)
+
+    p = sub.add_parser("analytics", help=cmd_analytics.__doc__)
+    p.add_argument("action", choices=["sync", "rebuild"])
+    p.set_defaults(func=cmd_analytics)
 
     from backline.diagnostics.terminal import add_parser as add_logs_parser
     from backline.imports.cli import add_parser as add_import_parser

@@ -12,7 +12,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.db.models import Avg, Count, F, Q, QuerySet, Sum
 from django.db.models.fields.json import KT
 from django.urls import reverse
@@ -324,10 +326,12 @@ def volume_series(filters: Filters) -> list[dict[str, Any]]:
         .order_by("created_day")
     )
     weekly = filters.days > 62
+    first = filters.start.astimezone(ZoneInfo(settings.TIME_ZONE)).date()
     buckets: dict[date, list[int]] = {}
     for row in rows:
         day: date = row["created_day"]
-        key = day - timedelta(days=day.weekday()) if weekly else day
+        # Weeks count from the period's first day, so no bucket is a sliver of a week at the start.
+        key = first + timedelta(days=(day - first).days // 7 * 7) if weekly else day
         bucket = buckets.setdefault(key, [0, 0])
         bucket[0] += row["n"]
         bucket[1] += row["escalated"]
