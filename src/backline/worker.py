@@ -23,6 +23,7 @@ TASK_POLL_SECONDS = 2
 
 def sweeps() -> list[tuple[str, Callable[[], dict]]]:
     """The periodic jobs, in the order they run."""
+    from backline.analytics.report import weekly_report_send
     from backline.analytics.services import facts_sync
     from backline.changes.services import credentials_expiry_sweep
     from backline.intake.mail_imap import mailboxes_poll
@@ -40,6 +41,7 @@ def sweeps() -> list[tuple[str, Callable[[], dict]]]:
         ("expiry", lambda: credentials_expiry_sweep(now=timezone.now())),
         ("problems", lambda: problems_sweep(now=timezone.now())),
         ("webhooks", lambda: deliveries_run(now=timezone.now())),
+        ("weekly_report", lambda: weekly_report_send(now=timezone.now())),
         ("mailout", lambda: emails_send(now=timezone.now())),
         ("mail", lambda: mailboxes_poll(now=timezone.now())),
         ("analytics", lambda: facts_sync()),

@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from backline.analytics import views
 
@@ -8,4 +8,5 @@ urlpatterns = [
     path("tickets", views.tickets_page, name="tickets"),
     path("export/<slug:name>.<str:fmt>", views.export, name="export"),
     path("warnings", views.warning_settings, name="warnings"),
+    path("report/", include("backline.analytics.report_urls")),
 ]

@@ -14,6 +14,8 @@ class EmailKind(models.TextChoices):
     MENTION = "mention", "Someone mentioned me in an internal note"
     SLA_WARNING = "sla_warning", "A ticket I own (or my team's, unassigned) nears its SLA"
     REQUESTER_REPLIED = "requester_replied", "The requester replied on a ticket I own"
+    # To managers
+    WEEKLY_REPORT = "weekly_report", "The weekly operations report (every Monday morning)"
 
 
 class EmailStatus(models.TextChoices):

@@ -13,7 +13,8 @@ User = settings.AUTH_USER_MODEL
 
 
 class OutboundEmail(models.Model):
-    """One email to one person about one ticket; retried until sent or given up."""
+    """One email to one person (about one ticket, or none: the weekly report); retried until
+    sent or given up."""
 
     recipient = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
     # The address at queue time: a later change of address does not redirect a queued email.
@@ -27,7 +28,11 @@ class OutboundEmail(models.Model):
     references = models.TextField(blank=True)
     reply_to = models.CharField(max_length=320, blank=True)
     ticket = models.ForeignKey(
-        "tickets.Ticket", on_delete=models.CASCADE, related_name="outbound_emails"
+        "tickets.Ticket",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="outbound_emails",
     )
     event = models.ForeignKey(
         "tickets.TicketEvent", null=True, blank=True, on_delete=models.CASCADE, related_name="+"

@@ -15,6 +15,8 @@ STAFF_KINDS: tuple[str, ...] = (
     EmailKind.SLA_WARNING,
     EmailKind.REQUESTER_REPLIED,
 )
+# Managers and admins also receive the weekly operations report (not about a ticket).
+MANAGER_KINDS: tuple[str, ...] = (EmailKind.WEEKLY_REPORT,)
 # Every kind is on by default for those who can receive it: each one is about the person's own
 # request or own work, and they turn off what they find noisy. Staff also raise requests of
 # their own, so they can receive the requester kinds too.
@@ -22,26 +24,31 @@ DEFAULT_REQUESTER_KINDS = REQUESTER_KINDS
 DEFAULT_STAFF_KINDS = REQUESTER_KINDS + STAFF_KINDS
 
 
-def kinds_for(is_staff: bool) -> tuple[str, ...]:
-    """The kinds a user can receive (and so choose between): requesters only their own."""
-    return REQUESTER_KINDS + STAFF_KINDS if is_staff else REQUESTER_KINDS
+def kinds_for(is_staff: bool, is_manager: bool = False) -> tuple[str, ...]:
+    """The kinds a user can receive (and so choose between): requesters only their own,
+    managers the weekly report on top of the staff kinds."""
+    if not is_staff:
+        return REQUESTER_KINDS
+    return REQUESTER_KINDS + STAFF_KINDS + (MANAGER_KINDS if is_manager else ())
 
 
-def default_kinds(is_staff: bool) -> tuple[str, ...]:
-    return DEFAULT_STAFF_KINDS if is_staff else DEFAULT_REQUESTER_KINDS
+def default_kinds(is_staff: bool, is_manager: bool = False) -> tuple[str, ...]:
+    if not is_staff:
+        return DEFAULT_REQUESTER_KINDS
+    return DEFAULT_STAFF_KINDS + (MANAGER_KINDS if is_manager else ())
 
 
-def wants(kind: str, *, is_staff: bool, chosen: list[str] | None) -> bool:
+def wants(kind: str, *, is_staff: bool, chosen: list[str] | None, is_manager: bool = False) -> bool:
     """Whether a user receives `kind`: their choice when they made one, else the defaults."""
-    if kind not in kinds_for(is_staff):
+    if kind not in kinds_for(is_staff, is_manager):
         return False
-    return kind in (default_kinds(is_staff) if chosen is None else chosen)
+    return kind in (default_kinds(is_staff, is_manager) if chosen is None else chosen)
 
 
-def check_kinds(values: list[str], *, is_staff: bool) -> list[str]:
+def check_kinds(values: list[str], *, is_staff: bool, is_manager: bool = False) -> list[str]:
     """The chosen kinds in catalogue order; kinds the role cannot receive are dropped."""
     chosen = set(values)
-    return [k for k in kinds_for(is_staff) if k in chosen]
+    return [k for k in kinds_for(is_staff, is_manager) if k in chosen]
 
 
 def subject_for(number: str, title: str) -> str:

@@ -18,7 +18,7 @@ from email.utils import formatdate, make_msgid
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef, Q
 from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
@@ -58,7 +58,7 @@ def mail_preference_set(
     unknown = [k for k in values if k not in EmailKind.values]
     if unknown:
         raise DomainError(f"Unknown kind of email {unknown[0]!r}.", field="kinds")
-    chosen = rules.check_kinds(values, is_staff=actor.is_staff_member)
+    chosen = rules.check_kinds(values, is_staff=actor.is_staff_member, is_manager=actor.is_manager)
     pref, _ = MailPreference.objects.update_or_create(
         user=actor, defaults={"kinds": chosen, "updated_at": at or timezone.now()}
     )
@@ -178,6 +178,11 @@ def link_for(ticket: Ticket, user: User) -> str:
     return desk_url(ticket.get_absolute_url())
 
 
+def preferences_url() -> str:
+    """The absolute address of the email preferences page ("" when it is not mounted)."""
+    return _preferences_url()
+
+
 def _preferences_url() -> str:
     try:
         return desk_url(reverse("mailout:preferences"))
@@ -272,6 +277,46 @@ def emails_queue_missed(*, now: datetime, limit: int = 200) -> int:
         .order_by("-pk")[:limit]
     )
     return sum(len(emails_for_event(event=e, at=now)) for e in events)
+
+
+def email_queue(
+    *,
+    recipient: User,
+    kind: str,
+    subject: str,
+    text_body: str,
+    html_body: str = "",
+    message_key: str,
+    at: datetime,
+) -> OutboundEmail | None:
+    """Queue one email that is not about a ticket (the weekly report). Its Message-ID is derived
+    from `message_key`, so queueing the same key again — a repeated sweep, a second worker — is a
+    no-op that returns None."""
+    if kind not in EmailKind.values:
+        raise DomainError(f"Unknown kind of email {kind!r}.", field="kind")
+    if not recipient.email:
+        raise DomainError("The recipient has no email address.", field="recipient")
+    message_id = queries.message_id_for(message_key)
+    if OutboundEmail.objects.filter(message_id=message_id).exists():
+        return None
+    email = OutboundEmail(
+        recipient=recipient,
+        to_address=recipient.email,
+        subject=" ".join(subject.split())[:300],
+        text_body=text_body,
+        html_body=html_body,
+        message_id=message_id,
+        kind=kind,
+        next_attempt_at=at,
+        created_at=at,
+    )
+    try:
+        # A savepoint: losing the race to another worker must not break the caller's transaction.
+        with transaction.atomic():
+            email.save()
+    except IntegrityError:
+        return None
+    return email
 
 
 # --- sending (the worker) -----------------------------------------------------------------------

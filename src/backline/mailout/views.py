@@ -31,6 +31,8 @@ def preferences(request: HttpRequest) -> HttpResponse:
     groups = [("About my own requests", rules.REQUESTER_KINDS)]
     if staff:
         groups.append(("About my work", rules.STAFF_KINDS))
+    if staff and user.is_manager:
+        groups.append(("As a manager", rules.MANAGER_KINDS))
     context = {
         "title": "Email preferences",
         "error": error,
