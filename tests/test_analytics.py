@@ -367,3 +367,21 @@ def test_warning_thresholds_are_all_saved_or_none(manager, l2_agent, client):
         services.warning_thresholds_save(actor=l2_agent, values={"escalation_volume": (0.3, True)})
     services.warning_thresholds_save(actor=manager, values={"escalation_volume": (0.3, False)})
     assert WarningThreshold.objects.get(key="escalation_volume").enabled is False
+
+
+def test_chart_bars_link_to_their_tickets(week):
+    from urllib.parse import parse_qs
+
+    from backline.analytics import dashboard
+
+    charts = dashboard.build(the_week())["charts"]
+    first_day = parse_qs(charts["volume"]["links"][0])
+    assert (first_day["start"], first_day["end"], first_day["show"]) == (
+        ["2026-03-02"],
+        ["2026-03-02"],
+        ["created"],
+    )
+    f = analytics_filters.parse({k: v[0] for k, v in first_day.items() if k != "show"})
+    assert sorted(x.ticket.title[0] for x in queries.show_tickets(f, "created")) == ["A", "B"]
+    assert parse_qs(charts["sla"]["links"][0])["show"] == ["breached:sla_response"]
+    assert parse_qs(charts["mttr"]["links"][0])["priority"] == ["1"]

@@ -4,7 +4,11 @@ data, the tables every export and API call serves, and the early warnings."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
 
 from backline.analytics import queries, rules
 from backline.analytics.filters import Filters
@@ -199,6 +203,17 @@ def _pct(value: float | None) -> float | None:
     return None if value is None else round(value * 100, 1)
 
 
+def _bucket_link(filters: Filters, first_day: str, weekly: bool) -> str:
+    """The tickets created in one bucket of the volume chart (a day, or a week of the period)."""
+    start = date.fromisoformat(first_day)
+    last = start + timedelta(days=6 if weekly else 0)
+    end_of_period = (filters.end - timedelta(seconds=1)).astimezone(ZoneInfo(settings.TIME_ZONE))
+    last = min(last, end_of_period.date())
+    return filters.query(
+        period="custom", start=start.isoformat(), end=last.isoformat(), show="created"
+    )
+
+
 def charts(t: dict[str, dict[str, Any]], filters: Filters) -> dict[str, dict[str, Any]]:
     """Chart.js-ready data for each chart; `links` open the tickets behind a bar."""
     volume = t["volume"]["rows"]
@@ -218,6 +233,7 @@ def charts(t: dict[str, dict[str, Any]], filters: Filters) -> dict[str, dict[str
                     "data": [_pct(row["rate"]) for row in volume],
                 },
             ],
+            "links": [_bucket_link(filters, row["bucket"], filters.days > 62) for row in volume],
         },
         "mttr": {
             "type": "bar",
@@ -255,6 +271,7 @@ def charts(t: dict[str, dict[str, Any]], filters: Filters) -> dict[str, dict[str
             "type": "bar",
             "percent": True,
             "labels": [row["label"] for row in t["csat_tier"]["rows"]],
+            "links": [filters.query(show=f"rated_t{row['key']}") for row in t["csat_tier"]["rows"]],
             "datasets": [
                 {
                     "label": "Rated 4–5 %",
