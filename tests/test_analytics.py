@@ -385,3 +385,44 @@ def test_chart_bars_link_to_their_tickets(week):
     assert sorted(x.ticket.title[0] for x in queries.show_tickets(f, "created")) == ["A", "B"]
     assert parse_qs(charts["sla"]["links"][0])["show"] == ["breached:sla_response"]
     assert parse_qs(charts["mttr"]["links"][0])["priority"] == ["1"]
+
+
+@pytest.mark.parametrize("extra", [{}, {"priority": "1"}, {"tier": "2"}, {"tier": "3"}])
+def test_rollups_and_facts_give_the_same_numbers(week, extra, monkeypatch):
+    """The daily rollups (period, team, tier, priority filters) and the facts (any filter) are
+    two roads to one answer."""
+    f = the_week(**extra)
+    from_rollups = (queries.summary(f), queries.mttr_by_priority(f), queries.volume_series(f))
+    monkeypatch.setattr(analytics_filters.Filters, "rollup_ready", property(lambda self: False))
+    from_facts = (queries.summary(f), queries.mttr_by_priority(f), queries.volume_series(f))
+    assert from_rollups == from_facts
+
+
+def test_a_category_filter_reads_the_facts(week):
+    from backline.tickets.models import Category
+
+    category = Category.objects.order_by("id").first()
+    a = week["A"]
+    tickets.ticket_update(
+        actor=a.assignee, ticket=a, version=a.version, changes={"category": category}
+    )
+    services.facts_sync()
+    s = queries.summary(the_week(category=str(category.pk)))
+    assert (s["created"], s["reached_t2"], s["resolved"]) == (1, 1, 1)
+
+
+def test_rollups_follow_changes_and_rebuild_to_the_same_rows(week, l1_agent):
+    from backline.analytics.models import DayRollup
+
+    def rows():
+        return sorted(
+            tuple(v for k, v in vars(r).items() if k not in ("_state", "id"))
+            for r in DayRollup.objects.all()
+        )
+
+    resolve(l1_agent, week["E"], t(3, 6, 17))
+    services.facts_sync()
+    assert queries.summary(the_week())["resolved"] == 6
+    before = rows()
+    services.rollups_rebuild()
+    assert rows() == before

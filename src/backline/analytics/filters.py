@@ -11,10 +11,17 @@ from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db.models import F, Q
+from django.db.models import Q
 from django.utils import timezone
 
 from backline.core.errors import DomainError
+
+
+def tier_values(tier: int) -> list[int]:
+    """The `tiers` bit sets (1 = L1, 2 = L2, 4 = L3) that include this tier."""
+    bit = 1 << (tier - 1)
+    return [value for value in range(1, 8) if value & bit]
+
 
 PERIODS = {"7d": 7, "30d": 30, "90d": 90, "182d": 182, "365d": 365}
 DEFAULT_PERIOD = "30d"
@@ -36,6 +43,16 @@ class Filters:
     priority: int | None = None
 
     @property
+    def first_day(self) -> date:
+        """The period's first local day."""
+        return self.start.astimezone(ZoneInfo(settings.TIME_ZONE)).date()
+
+    @property
+    def last_day(self) -> date:
+        """The period's last local day (included)."""
+        return (self.end - timedelta(seconds=1)).astimezone(ZoneInfo(settings.TIME_ZONE)).date()
+
+    @property
     def days(self) -> int:
         return max(1, round((self.end - self.start).total_seconds() / 86400))
 
@@ -52,10 +69,25 @@ class Filters:
             if value is not None:
                 column = f"{name}_id" if name != "priority" else name
                 q &= Q(**{f"{prefix}{column}": value})
+        if self.tier:
+            q &= Q(**{f"{prefix}tiers__in": tier_values(self.tier)})
         return q
 
-    def tier_annotation(self) -> dict[str, Any]:
-        return {"tier_bit": F("tiers").bitand(1 << (self.tier - 1))} if self.tier else {}
+    @property
+    def rollup_ready(self) -> bool:
+        """Whether the daily rollups hold these filters (they have no category or service)."""
+        return self.category is None and self.service is None
+
+    def rollup_q(self) -> Q:
+        """The attribute filters on DayRollup rows."""
+        q = Q()
+        if self.team is not None:
+            q &= Q(team_id=self.team)
+        if self.priority is not None:
+            q &= Q(priority=self.priority)
+        if self.tier:
+            q &= Q(tiers__in=tier_values(self.tier))
+        return q
 
     def params(self, **extra: Any) -> dict[str, Any]:
         """Query parameters that reproduce these filters (for links and exports)."""

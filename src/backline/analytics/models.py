@@ -27,6 +27,8 @@ class TicketFact(models.Model):
     created_at = models.DateTimeField()
     created_day = models.DateField(help_text="Local date of creation (TIME_ZONE)")
     created_how = models.PositiveSmallIntegerField(help_text="Local hour of the week, Monday 0")
+    resolved_day = models.DateField(null=True, blank=True, help_text="Local date of resolved_at")
+    first_resolved_day = models.DateField(null=True, blank=True)
     priority = models.PositiveSmallIntegerField()
     category = models.ForeignKey(
         "tickets.Category", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -77,9 +79,32 @@ class TicketFact(models.Model):
     class Meta:
         indexes = [
             models.Index(fields=["created_at"], name="fact_created"),
-            models.Index(fields=["resolved_at"], name="fact_resolved"),
-            models.Index(fields=["first_resolved_at"], name="fact_first_resolved"),
-            models.Index(fields=["is_open", "created_at"], name="fact_open_created"),
+            # The resolved cohort's aggregates read only these columns (an index-only scan).
+            models.Index(
+                fields=[
+                    "resolved_at",
+                    "priority",
+                    "team",
+                    "max_tier",
+                    "kb_used",
+                    "csat",
+                    "resolved_tier",
+                    "resolved_team",
+                    "resolve_s",
+                    "resolve_business_min",
+                ],
+                name="fact_resolved_cover",
+            ),
+            models.Index(fields=["first_resolved_at", "reopened"], name="fact_first_resolved"),
+            # The backlog at a period's end: not done by then (done_at null or later).
+            models.Index(fields=["done_at", "created_at", "team"], name="fact_backlog"),
+            # Medians read the middle of a cohort in value order (see queries.median_of).
+            models.Index(fields=["first_response_s", "created_at"], name="fact_response_order"),
+            models.Index(fields=["accept_wait_t2_s", "created_at"], name="fact_accept2_order"),
+            models.Index(fields=["resolve_s", "resolved_at"], name="fact_resolve_order"),
+            models.Index(
+                fields=["resolve_business_min", "resolved_at"], name="fact_business_order"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -114,3 +139,83 @@ class WarningThreshold(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key} ≥ {self.threshold}"
+
+
+# The additive measures a rollup row holds (measures.py defines how each is computed).
+ROLLUP_MEASURES = (
+    "created",
+    "reached_t2",
+    "escalated",
+    "bounced",
+    "bounces",
+    "responded",
+    "response_sum",
+    "accepted_t2",
+    "accept_t2_sum",
+    "accepted_t3",
+    "accept_t3_sum",
+    "l2",
+    "l1_capable",
+    *(f"{kind}_{name}" for name in OUTCOME_FIELDS for kind in ("met", "decided")),
+    "resolved",
+    "l1_resolved",
+    "kb_deflected",
+    "resolve_n",
+    "resolve_sum",
+    "with_business",
+    "business_sum",
+    "rated",
+    "satisfied",
+    "csat_sum",
+    "first_resolved",
+    "reopened",
+)
+
+
+class DayRollup(models.Model):
+    """The facts of one local day and cohort summed per team, priority, tiers and resolver, so a
+    dashboard over months adds a few thousand rows instead of reading every ticket.
+
+    Rebuilt for a day whenever a fact of that day changes (services.rollups_refresh). Ids are
+    plain integers, 0 for none, so the unique key also holds for tickets without a team."""
+
+    day = models.DateField()
+    cohort = models.CharField(max_length=16)
+    team_id = models.PositiveIntegerField()
+    priority = models.PositiveSmallIntegerField()
+    tiers = models.PositiveSmallIntegerField()
+    resolved_tier = models.PositiveSmallIntegerField()
+    resolved_team_id = models.PositiveIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=[
+                    "cohort",
+                    "day",
+                    "team_id",
+                    "priority",
+                    "tiers",
+                    "resolved_tier",
+                    "resolved_team_id",
+                ],
+                name="day_rollup_unique",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.cohort} {self.day}"
+
+
+for _name in ROLLUP_MEASURES:
+    _field = models.FloatField if _name == "business_sum" else models.BigIntegerField
+    DayRollup.add_to_class(_name, _field(default=0))
+
+
+class RollupLock(models.Model):
+    """One row locked while rollups are rebuilt, so two workers never rebuild a day at once."""
+
+    name = models.CharField(max_length=20, unique=True)
+
+    def __str__(self) -> str:
+        return self.name

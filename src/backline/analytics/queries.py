@@ -15,14 +15,16 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db.models import Avg, Count, F, Q, QuerySet, Sum
+from django.db import connection
+from django.db.models import Count, F, Q, QuerySet, Sum, Window
 from django.db.models.fields.json import KT
+from django.db.models.functions import RowNumber
 from django.urls import reverse
 
 from backline.accounts.models import Team
-from backline.analytics import rules
-from backline.analytics.filters import Filters
-from backline.analytics.models import OUTCOME_FIELDS, TicketFact
+from backline.analytics import measures, rules
+from backline.analytics.filters import Filters, tier_values
+from backline.analytics.models import OUTCOME_FIELDS, DayRollup, TicketFact
 from backline.cmdb.models import Service
 from backline.problems.choices import ProposalState
 from backline.problems.models import Problem, ProblemIncident, Proposal
@@ -30,6 +32,7 @@ from backline.tickets.choices import EventKind
 from backline.tickets.models import Category, TicketEvent
 
 RECURRENCE_MIN_INCIDENTS = 3
+L2_TIERS = tier_values(2)
 COHORTS = ("created", "resolved", "first_resolved", "backlog")
 
 
@@ -96,9 +99,11 @@ def _show_table() -> dict[str, Show]:
             "created", "Accepted in L3", lambda f: Q(accept_wait_t3_s__isnull=False)
         ),
         "recurring": Show("created", "Recurring incidents", lambda f: recurring_q()),
-        "l2": Show("created", "Tickets that reached L2", lambda f: Q(t2__gt=0)),
+        "l2": Show("created", "Tickets that reached L2", lambda f: Q(tiers__in=L2_TIERS)),
         "l1_capable": Show(
-            "created", "L2 tickets solvable at a lower tier", lambda f: Q(t2__gt=0, l1_capable=True)
+            "created",
+            "L2 tickets solvable at a lower tier",
+            lambda f: Q(tiers__in=L2_TIERS, l1_capable=True),
         ),
         "resolved": Show("resolved", "Resolved", lambda f: Q()),
         "l1_resolved": Show("resolved", "Resolved without leaving L1", lambda f: Q(max_tier=1)),
@@ -163,9 +168,7 @@ def cohort_q(cohort: str, filters: Filters) -> Q:
 
 def facts(filters: Filters, cohort: str | None = None) -> QuerySet[TicketFact]:
     """Facts kept by the filters' ticket attributes (and in a cohort, when given)."""
-    qs = TicketFact.objects.annotate(t2=F("tiers").bitand(2)).filter(filters.ticket_q())
-    if filters.tier:
-        qs = qs.annotate(**filters.tier_annotation()).filter(**{"tier_bit__gt": 0})
+    qs = TicketFact.objects.filter(filters.ticket_q())
     if cohort:
         qs = qs.filter(cohort_q(cohort, filters))
     return qs
@@ -186,58 +189,84 @@ def _count(q: Q | None = None) -> Count:
     return Count("ticket_id", filter=q) if q is not None else Count("ticket_id")
 
 
-def _created_aggregate(filters: Filters) -> dict[str, Any]:
-    fields: dict[str, Any] = {
-        "created": _count(),
-        "reached_t2": _count(Q(max_tier__gte=2)),
-        "escalated": _count(Q(escalations__gt=0)),
-        "bounced": _count(Q(escalations__gt=0, bounces__gt=0)),
-        "bounces": Sum("bounces", filter=Q(escalations__gt=0)),
-        "responded": _count(Q(first_response_s__isnull=False)),
-        "response_mean": Avg("first_response_s"),
-        "accepted_t2": _count(Q(accept_wait_t2_s__isnull=False)),
-        "accept_t2_mean": Avg("accept_wait_t2_s"),
-        "accepted_t3": _count(Q(accept_wait_t3_s__isnull=False)),
-        "accept_t3_mean": Avg("accept_wait_t3_s"),
-        "recurring": _count(recurring_q()),
-        "l2": _count(Q(t2__gt=0)),
-        "l1_capable": _count(Q(t2__gt=0, l1_capable=True)),
-    }
-    for name in OUTCOME_FIELDS:
-        fields[f"met:{name}"] = _count(Q(**{name: 1}))
-        fields[f"decided:{name}"] = _count(Q(**{f"{name}__isnull": False}))
-    return facts(filters, "created").aggregate(**fields)
+def totals(filters: Filters, cohort: str, *, by: str | None = None) -> list[dict[str, Any]]:
+    """The cohort's additive measures (measures.py), in one row or one row per `by` value:
+    summed from the daily rollups when they hold the filters, else aggregated over the facts."""
+    names = list(measures.BY_COHORT[cohort])
+    if filters.rollup_ready:
+        qs = DayRollup.objects.filter(
+            filters.rollup_q(),
+            cohort=cohort,
+            day__gte=filters.first_day,
+            day__lte=filters.last_day,
+        )
+        fields = {name: Sum(name) for name in names}
+    else:
+        qs = facts(filters, cohort)  # type: ignore[assignment]
+        fields = {name: measures.BY_COHORT[cohort][name]() for name in names}
+    if by is None:
+        return [qs.aggregate(**fields)]
+    return list(qs.values(by).annotate(**fields).order_by(by))
 
 
-def _resolved_aggregate(filters: Filters) -> dict[str, Any]:
-    return facts(filters, "resolved").aggregate(
-        resolved=_count(),
-        l1_resolved=_count(Q(max_tier=1)),
-        kb_deflected=_count(Q(max_tier=1, kb_used=True)),
-        resolve_mean=Avg("resolve_s"),
-        business_mean=Avg("resolve_business_min"),
-        with_business=_count(Q(resolve_business_min__isnull=False)),
-        rated=_count(Q(csat__isnull=False)),
-        satisfied=_count(Q(csat__gte=4)),
-        csat_mean=Avg("csat"),
-    )
+def recurring_count(filters: Filters) -> int:
+    """Incidents created in the period that recur (recurring_q), read from the links' side."""
+    return facts(filters, "created").filter(recurring_q()).count()
 
 
-def _reopen_aggregate(filters: Filters) -> dict[str, Any]:
-    return facts(filters, "first_resolved").aggregate(
-        first_resolved=_count(), reopened=_count(Q(reopened=True))
-    )
+# Medians read the middle rows of a cohort in value order. On SQLite the planner would sort the
+# whole cohort; walking an index kept in value order (models: fact_*_order) is several times
+# faster, so the unfiltered cohorts name it. Filtered cohorts are smaller and sort quickly.
+_ORDER_INDEXES = {
+    ("first_response_s", "created_at"): "fact_response_order",
+    ("accept_wait_t2_s", "created_at"): "fact_accept2_order",
+    ("resolve_s", "resolved_at"): "fact_resolve_order",
+    ("resolve_business_min", "resolved_at"): "fact_business_order",
+}
+_COHORT_FIELDS = {"created": "created_at", "resolved": "resolved_at"}
 
 
-def median_of(qs: QuerySet[TicketFact], column: str, count: int | None = None) -> float | None:
-    """The exact median of a column over a queryset (two middle rows read, no values loaded)."""
-    values = qs.filter(**{f"{column}__isnull": False})
-    n = values.count() if count is None else count
-    if not n:
+def median_of(filters: Filters, cohort: str, column: str, count: int) -> float | None:
+    """The exact median of a column over a cohort of `count` non-null values."""
+    if not count:
         return None
-    ordered = values.order_by(column).values_list(column, flat=True)
-    middle = list(ordered[(n - 1) // 2 : n // 2 + 1])
-    return float(sum(middle) / len(middle))
+    first, last = (count - 1) // 2, count // 2
+    date_field = _COHORT_FIELDS[cohort]
+    index = _ORDER_INDEXES.get((column, date_field))
+    if connection.vendor == "sqlite" and index and not filters.ticket_q() and not filters.tier:
+        table = TicketFact._meta.db_table
+        sql = (
+            f'SELECT "{column}" FROM "{table}" INDEXED BY "{index}" '  # noqa: S608 - names are ours
+            f'WHERE "{date_field}" >= %s AND "{date_field}" < %s AND "{column}" IS NOT NULL '
+            f'ORDER BY "{column}" LIMIT %s OFFSET %s'
+        )
+        adapt = connection.ops.adapt_datetimefield_value
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [adapt(filters.start), adapt(filters.end), last - first + 1, first])
+            middle = [row[0] for row in cursor.fetchall()]
+    else:
+        values = facts(filters, cohort).filter(**{f"{column}__isnull": False})
+        ordered = values.order_by(column).values_list(column, flat=True)
+        middle = list(ordered[first : last + 1])
+    return float(sum(middle) / len(middle)) if middle else None
+
+
+def medians_by(qs: QuerySet[TicketFact], group: str, column: str) -> dict[Any, float]:
+    """The exact median of `column` in each `group`, from one ranked pass over the rows."""
+    partition = [F(group)]
+    ranked = (
+        qs.filter(**{f"{column}__isnull": False})
+        .annotate(
+            rn=Window(RowNumber(), partition_by=partition, order_by=F(column).asc()),
+            n=Window(Count("ticket_id"), partition_by=partition),
+        )
+        .filter(Q(rn=(F("n") + 1) / 2) | Q(rn=F("n") / 2 + 1))
+        .values_list(group, column)
+    )
+    middles: dict[Any, list[float]] = {}
+    for key, value in ranked:
+        middles.setdefault(key, []).append(value)
+    return {key: float(sum(v) / len(v)) for key, v in middles.items()}
 
 
 def _minutes(seconds: float | None) -> float | None:
@@ -248,12 +277,23 @@ def _hours(minutes: float | None) -> float | None:
     return None if minutes is None else round(minutes / 60, 2)
 
 
-def summary(filters: Filters) -> dict[str, Any]:
-    """Every metric of DESIGN.md for the filters' period (numbers, not yet compared)."""
-    c = _created_aggregate(filters)
-    r = _resolved_aggregate(filters)
-    o = _reopen_aggregate(filters)
-    created, resolved = facts(filters, "created"), facts(filters, "resolved")
+def _mean(total: float | None, count: int | None) -> float | None:
+    return total / count if count and total is not None else None
+
+
+def _round(value: float | None, places: int) -> float | None:
+    return None if value is None else round(value, places)
+
+
+def summary(filters: Filters, *, all_medians: bool = True) -> dict[str, Any]:
+    """Every metric of DESIGN.md for the filters' period (numbers, not yet compared).
+
+    Without `all_medians` only the medians the headline cards compare are computed (the
+    previous period's), the others are None."""
+    c = {k: v or 0 for k, v in totals(filters, "created")[0].items()}
+    r = {k: v or 0 for k, v in totals(filters, "resolved")[0].items()}
+    o = {k: v or 0 for k, v in totals(filters, "first_resolved")[0].items()}
+    c["recurring"] = recurring_count(filters)
     out: dict[str, Any] = {
         "created": c["created"],
         "reached_t2": c["reached_t2"],
@@ -267,13 +307,19 @@ def summary(filters: Filters) -> dict[str, Any]:
         "bounces": c["bounces"] or 0,
         "bounces_per_ticket": rules.ratio(c["bounces"] or 0, c["escalated"]),
         "responded": c["responded"],
-        "mtta_mean_min": _minutes(c["response_mean"]),
-        "mtta_median_min": _minutes(median_of(created, "first_response_s", c["responded"])),
-        "mttr_mean_h": _hours(_minutes(r["resolve_mean"])),
-        "mttr_median_h": _hours(_minutes(median_of(resolved, "resolve_s", r["resolved"]))),
-        "mttr_business_mean_h": _hours(r["business_mean"]),
+        "mtta_mean_min": _minutes(_mean(c["response_sum"], c["responded"])),
+        "mtta_median_min": _minutes(
+            median_of(filters, "created", "first_response_s", c["responded"])
+        ),
+        "mttr_mean_h": _hours(_minutes(_mean(r["resolve_sum"], r["resolve_n"]))),
+        "mttr_median_h": _hours(
+            _minutes(median_of(filters, "resolved", "resolve_s", r["resolved"]))
+            if all_medians
+            else None
+        ),
+        "mttr_business_mean_h": _hours(_mean(r["business_sum"], r["with_business"])),
         "mttr_business_median_h": _hours(
-            median_of(resolved, "resolve_business_min", r["with_business"])
+            median_of(filters, "resolved", "resolve_business_min", r["with_business"])
         ),
         "first_resolved": o["first_resolved"],
         "reopened": o["reopened"],
@@ -283,7 +329,7 @@ def summary(filters: Filters) -> dict[str, Any]:
         "rated": r["rated"],
         "satisfied": r["satisfied"],
         "csat_share": rules.ratio(r["satisfied"], r["rated"]),
-        "csat_mean": None if r["csat_mean"] is None else round(r["csat_mean"], 2),
+        "csat_mean": _round(_mean(r["csat_sum"], r["rated"]), 2),
         "kb_deflected": r["kb_deflected"],
         "kb_deflection": rules.ratio(r["kb_deflected"], r["l1_resolved"]),
         "l2": c["l2"],
@@ -297,8 +343,10 @@ def summary(filters: Filters) -> dict[str, Any]:
             {
                 "tier": tier,
                 "accepted": n,
-                "mean_min": _minutes(c[f"accept_t{tier}_mean"]),
-                "median_min": _minutes(median_of(created, f"accept_wait_t{tier}_s", n)),
+                "mean_min": _minutes(_mean(c[f"accept_t{tier}_sum"], n)),
+                "median_min": _minutes(median_of(filters, "created", f"accept_wait_t{tier}_s", n))
+                if all_medians or tier == 2
+                else None,
             }
         )
     out["acceptance"] = acceptance
@@ -306,10 +354,10 @@ def summary(filters: Filters) -> dict[str, Any]:
         {
             "target": name,
             "label": OUTCOME_LABELS[name],
-            "met": c[f"met:{name}"],
-            "decided": c[f"decided:{name}"],
-            "breached": c[f"decided:{name}"] - c[f"met:{name}"],
-            "compliance": rules.ratio(c[f"met:{name}"], c[f"decided:{name}"]),
+            "met": c[f"met_{name}"],
+            "decided": c[f"decided_{name}"],
+            "breached": c[f"decided_{name}"] - c[f"met_{name}"],
+            "compliance": rules.ratio(c[f"met_{name}"], c[f"decided_{name}"]),
         }
         for name in OUTCOME_FIELDS
     ]
@@ -319,17 +367,16 @@ def summary(filters: Filters) -> dict[str, Any]:
 
 def volume_series(filters: Filters) -> list[dict[str, Any]]:
     """Tickets created and escalated per day (per week past 62 days), with the escalation rate."""
-    rows = (
-        facts(filters, "created")
-        .values("created_day")
-        .annotate(n=_count(), escalated=_count(Q(max_tier__gte=2)))
-        .order_by("created_day")
-    )
+    day_field = "day" if filters.rollup_ready else "created_day"
+    rows = [
+        {"day": row[day_field], "n": row["created"] or 0, "escalated": row["reached_t2"] or 0}
+        for row in totals(filters, "created", by=day_field)
+    ]
     weekly = filters.days > 62
     first = filters.start.astimezone(ZoneInfo(settings.TIME_ZONE)).date()
     buckets: dict[date, list[int]] = {}
     for row in rows:
-        day: date = row["created_day"]
+        day: date = row["day"]
         # Weeks count from the period's first day, so no bucket is a sliver of a week at the start.
         key = first + timedelta(days=(day - first).days // 7 * 7) if weekly else day
         bucket = buckets.setdefault(key, [0, 0])
@@ -345,13 +392,14 @@ def mttr_by_priority(filters: Filters) -> list[dict[str, Any]]:
     """Mean and median resolution time in business hours per priority."""
     resolved = facts(filters, "resolved")
     rows = {
-        row["priority"]: row
-        for row in resolved.values("priority").annotate(
-            n=_count(Q(resolve_business_min__isnull=False)),
-            mean=Avg("resolve_business_min"),
-            wall=Avg("resolve_s"),
-        )
+        row["priority"]: {
+            "n": row["with_business"] or 0,
+            "mean": _mean(row["business_sum"], row["with_business"]),
+            "wall": _mean(row["resolve_sum"], row["resolve_n"]),
+        }
+        for row in totals(filters, "resolved", by="priority")
     }
+    medians = medians_by(resolved, "priority", "resolve_business_min")
     out = []
     for priority in (1, 2, 3, 4):
         row = rows.get(priority)
@@ -361,9 +409,7 @@ def mttr_by_priority(filters: Filters) -> list[dict[str, Any]]:
                 "priority": priority,
                 "resolved": n,
                 "mean_h": _hours(row["mean"]) if row else None,
-                "median_h": _hours(
-                    median_of(resolved.filter(priority=priority), "resolve_business_min", n)
-                ),
+                "median_h": _hours(medians.get(priority)),
                 "wall_mean_h": _hours(_minutes(row["wall"])) if row else None,
             }
         )
@@ -432,13 +478,14 @@ def bounce_pairs(filters: Filters, *, limit: int = 8) -> list[dict[str, Any]]:
 
 def recurring_clusters(filters: Filters, *, limit: int = 8) -> list[dict[str, Any]]:
     """Problems and open clusters with the most incidents created in the period."""
-    created = facts(filters, "created").values("ticket_id")
-    problems = (
-        ProblemIncident.objects.filter(ticket_id__in=created)
-        .values("problem_id")
-        .annotate(n=Count("id"))
-        .order_by("-n")[:limit]
-    )
+    # Read from the links (a few thousand rows), joined to the facts, not the other way round.
+    in_period = Q(
+        ticket__fact__created_at__gte=filters.start, ticket__fact__created_at__lt=filters.end
+    ) & filters.ticket_q("ticket__fact__")
+    links = ProblemIncident.objects.filter(in_period)
+    if filters.tier:
+        links = links.filter(ticket_id__in=facts(filters, "created").values("ticket_id"))
+    problems = links.values("problem_id").annotate(n=Count("id")).order_by("-n")[:limit]
     by_id = Problem.objects.in_bulk([row["problem_id"] for row in problems])
     out = [
         {
@@ -451,41 +498,39 @@ def recurring_clusters(filters: Filters, *, limit: int = 8) -> list[dict[str, An
         for row in problems
         if row["problem_id"] in by_id
     ]
-    clusters = (
-        Proposal.objects.filter(state=ProposalState.OPEN, tickets__in=created)
-        .annotate(n=Count("tickets"))
-        .order_by("-n")[:limit]
+    members = Proposal.tickets.through.objects.filter(in_period, proposal__state=ProposalState.OPEN)
+    if filters.tier:
+        members = members.filter(ticket_id__in=facts(filters, "created").values("ticket_id"))
+    clusters = members.values("proposal_id").annotate(n=Count("id")).order_by("-n")[:limit]
+    titles = dict(
+        Proposal.objects.filter(pk__in=[row["proposal_id"] for row in clusters]).values_list(
+            "id", "title"
+        )
     )
     out += [
         {
             "kind": "cluster",
             "label": "Proposed problem",
-            "title": p.title,
+            "title": titles.get(row["proposal_id"], ""),
             "url": reverse("known_errors:proposals"),
-            "incidents": p.n,
+            "incidents": row["n"],
         }
-        for p in clusters
+        for row in clusters
     ]
     return sorted(out, key=lambda r: -r["incidents"])[:limit]
 
 
 def csat_by(filters: Filters, column: str) -> list[dict[str, Any]]:
     """CSAT (share of 4–5 and mean) of tickets resolved in the period, by resolving tier or team."""
-    rows = (
-        facts(filters, "resolved")
-        .filter(csat__isnull=False)
-        .values(column)
-        .annotate(n=_count(), satisfied=_count(Q(csat__gte=4)), mean=Avg("csat"))
-        .order_by(column)
-    )
+    rows = [row for row in totals(filters, "resolved", by=column) if row["rated"]]
     names = dict(Team.objects.values_list("id", "name")) if column == "resolved_team_id" else {}
     return [
         {
             "key": row[column],
             "label": names.get(row[column], "No team") if names else f"L{row[column]}",
-            "rated": row["n"],
-            "share": rules.ratio(row["satisfied"], row["n"]),
-            "mean": round(row["mean"], 2),
+            "rated": row["rated"],
+            "share": rules.ratio(row["satisfied"], row["rated"]),
+            "mean": _round(_mean(row["csat_sum"], row["rated"]), 2),
         }
         for row in rows
     ]

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -97,6 +97,10 @@ def _outcomes(clocks: Iterable[ClockRow]) -> dict[str, int | None]:
     return out
 
 
+def _local_day(at: datetime | None, tz: ZoneInfo) -> date | None:
+    return at.astimezone(tz).date() if at is not None else None
+
+
 def _seconds(start: datetime, end: datetime | None) -> int | None:
     if end is None:
         return None
@@ -163,6 +167,8 @@ def fact_values(
         "created_at": ticket.created_at,
         "created_day": local.date(),
         "created_how": local.weekday() * 24 + local.hour,
+        "resolved_day": _local_day(resolved_at, tz),
+        "first_resolved_day": _local_day(first_resolved or resolved_at, tz),
         "priority": ticket.priority,
         "category_id": ticket.category_id,
         "service_id": ticket.service_id,

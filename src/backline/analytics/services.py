@@ -10,17 +10,23 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterable
-from datetime import datetime
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Sum
 from django.utils import timezone
 
 from backline.accounts.models import Team, User
-from backline.analytics import rules
-from backline.analytics.models import FactDirty, TicketFact, WarningThreshold
+from backline.analytics import measures, rules
+from backline.analytics.models import (
+    DayRollup,
+    FactDirty,
+    RollupLock,
+    TicketFact,
+    WarningThreshold,
+)
 from backline.core.errors import DomainError, PermissionDenied
 from backline.sla.calendar import Calendar, business_minutes_between
 from backline.sla.models import BusinessCalendar, SlaClock
@@ -69,11 +75,22 @@ def _ratings(ids: list[int]) -> dict[int, int]:
     return dict(Rating.objects.filter(ticket_id__in=ids).values_list("ticket_id", "score"))
 
 
-def facts_refresh(ticket_ids: Iterable[int]) -> int:
-    """Rebuild the facts of these tickets from their rows, events, clocks, time and rating."""
+def facts_refresh(ticket_ids: Iterable[int], *, rollups: bool = True) -> int:
+    """Rebuild the facts of these tickets from their rows, events, clocks, time and rating,
+    and the daily rollups of every day they counted in before or count in now."""
     ids = sorted(set(ticket_ids))
     if not ids:
         return 0
+    with transaction.atomic():
+        before = _fact_days(ids) if rollups else None
+        count = _facts_write(ids)
+        if before is not None:
+            after = _fact_days(ids)
+            rollups_refresh({c: before[c] | after[c] for c in _DAY_FIELDS})
+    return count
+
+
+def _facts_write(ids: list[int]) -> int:
     tickets = [
         rules.TicketRow(**row) for row in Ticket.objects.filter(id__in=ids).values(*_TICKET_FIELDS)
     ]
@@ -127,6 +144,94 @@ def facts_refresh(ticket_ids: Iterable[int]) -> int:
     return len(facts)
 
 
+# The local day each cohort is counted by, and the dimensions its rollup rows keep.
+_DAY_FIELDS = {
+    "created": "created_day",
+    "resolved": "resolved_day",
+    "first_resolved": "first_resolved_day",
+}
+_DIMENSIONS = {
+    "created": ("team_id", "priority", "tiers"),
+    "resolved": ("team_id", "priority", "tiers", "resolved_tier", "resolved_team_id"),
+    "first_resolved": ("team_id", "priority", "tiers"),
+}
+
+
+def _fact_days(ids: list[int]) -> dict[str, set[date]]:
+    days: dict[str, set[date]] = {cohort: set() for cohort in _DAY_FIELDS}
+    rows = TicketFact.objects.filter(ticket_id__in=ids).values_list(*_DAY_FIELDS.values())
+    for row in rows:
+        for cohort, day in zip(_DAY_FIELDS, row, strict=True):
+            if day is not None:
+                days[cohort].add(day)
+    return days
+
+
+def rollups_refresh(days: dict[str, set[date]]) -> int:
+    """Recompute the rollup rows of these local days, per cohort, from the facts."""
+    written = 0
+    with transaction.atomic():
+        # One rebuilder at a time: two workers rebuilding a day would both insert its rows.
+        _rollup_lock()
+        for cohort, wanted in days.items():
+            ordered = sorted(wanted)
+            for start in range(0, len(ordered), 200):
+                written += _rollup_days(cohort, ordered[start : start + 200])
+    return written
+
+
+def _rollup_lock() -> None:
+    lock = RollupLock.objects.select_for_update().filter(name="rollups").first()
+    if lock is None:  # a flushed database (tests) or one made before the migration seeded it
+        try:
+            with transaction.atomic():
+                RollupLock.objects.create(name="rollups")
+        except IntegrityError:
+            pass  # another worker created it first
+        RollupLock.objects.select_for_update().get(name="rollups")
+
+
+def _rollup_days(cohort: str, days: list[date]) -> int:
+    field, dims = _DAY_FIELDS[cohort], _DIMENSIONS[cohort]
+    DayRollup.objects.filter(cohort=cohort, day__in=days).delete()
+    grouped = (
+        TicketFact.objects.filter(**{f"{field}__in": days})
+        .values(field, *dims)
+        .annotate(**{name: make() for name, make in measures.BY_COHORT[cohort].items()})
+        .order_by()
+    )
+    rows = [
+        DayRollup(
+            day=row[field],
+            cohort=cohort,
+            team_id=row["team_id"] or 0,
+            priority=row["priority"],
+            tiers=row["tiers"],
+            resolved_tier=row.get("resolved_tier") or 0,
+            resolved_team_id=row.get("resolved_team_id") or 0,
+            **{name: row[name] or 0 for name in measures.BY_COHORT[cohort]},
+        )
+        for row in grouped
+    ]
+    DayRollup.objects.bulk_create(rows, batch_size=1000)
+    return len(rows)
+
+
+def rollups_rebuild() -> int:
+    """Recompute every rollup row from the facts (after a rebuild of the facts)."""
+    days = {
+        cohort: set(
+            TicketFact.objects.exclude(**{f"{field}__isnull": True})
+            .values_list(field, flat=True)
+            .distinct()
+        )
+        for cohort, field in _DAY_FIELDS.items()
+    }
+    with transaction.atomic():
+        DayRollup.objects.all().delete()
+        return rollups_refresh(days)
+
+
 def facts_sync(*, limit: int = 20_000, chunk: int = 1000) -> dict[str, int]:
     """Rebuild the facts of up to `limit` dirty tickets; returns how many and how many remain."""
     done = 0
@@ -157,11 +262,12 @@ def facts_rebuild(*, chunk: int = 2000, progress: Callable[[int], None] | None =
         if not ids:
             break
         with transaction.atomic():
-            facts_refresh(ids)
+            facts_refresh(ids, rollups=False)
             FactDirty.objects.filter(ticket_id__in=ids).delete()
         last, total = ids[-1], total + len(ids)
         if progress is not None:
             progress(total)
+    rollups_rebuild()
     return total
 
 
