@@ -105,6 +105,10 @@ class TicketFact(models.Model):
             models.Index(
                 fields=["resolve_business_min", "resolved_at"], name="fact_business_order"
             ),
+            models.Index(
+                fields=["priority", "resolve_business_min", "resolved_at"],
+                name="fact_priority_business_order",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -18,7 +18,7 @@ from django.conf import settings
 from django.db import connection
 from django.db.models import Count, F, Q, QuerySet, Sum, Window
 from django.db.models.fields.json import KT
-from django.db.models.functions import RowNumber
+from django.db.models.functions import Coalesce, RowNumber
 from django.urls import reverse
 
 from backline.accounts.models import Team
@@ -233,21 +233,41 @@ def median_of(filters: Filters, cohort: str, column: str, count: int) -> float |
     first, last = (count - 1) // 2, count // 2
     date_field = _COHORT_FIELDS[cohort]
     index = _ORDER_INDEXES.get((column, date_field))
-    if connection.vendor == "sqlite" and index and not filters.ticket_q() and not filters.tier:
-        table = TicketFact._meta.db_table
-        sql = (
-            f'SELECT "{column}" FROM "{table}" INDEXED BY "{index}" '  # noqa: S608 - names are ours
-            f'WHERE "{date_field}" >= %s AND "{date_field}" < %s AND "{column}" IS NOT NULL '
-            f'ORDER BY "{column}" LIMIT %s OFFSET %s'
-        )
-        adapt = connection.ops.adapt_datetimefield_value
-        with connection.cursor() as cursor:
-            cursor.execute(sql, [adapt(filters.start), adapt(filters.end), last - first + 1, first])
-            middle = [row[0] for row in cursor.fetchall()]
-    else:
-        values = facts(filters, cohort).filter(**{f"{column}__isnull": False})
-        ordered = values.order_by(column).values_list(column, flat=True)
-        middle = list(ordered[first : last + 1])
+    if connection.vendor == "sqlite" and index and not filters.ticket_q():
+        return _median_sqlite(filters, column, date_field, index, count)
+    values = facts(filters, cohort).filter(**{f"{column}__isnull": False})
+    ordered = values.order_by(column).values_list(column, flat=True)
+    middle = list(ordered[first : last + 1])
+    return float(sum(middle) / len(middle)) if middle else None
+
+
+def _median_sqlite(
+    filters: Filters,
+    column: str,
+    date_field: str,
+    index: str,
+    count: int,
+    *,
+    priority: int | None = None,
+) -> float | None:
+    """median_of on SQLite through an index in value order (SQLite's `INDEXED BY`)."""
+    if not count:
+        return None
+    first, last = (count - 1) // 2, count // 2
+    table = TicketFact._meta.db_table
+    where = f'"{date_field}" >= %s AND "{date_field}" < %s AND "{column}" IS NOT NULL'
+    adapt = connection.ops.adapt_datetimefield_value
+    params: list[Any] = [adapt(filters.start), adapt(filters.end)]
+    if priority is not None:
+        where += ' AND "priority" = %s'
+        params.append(priority)
+    sql = (
+        f'SELECT "{column}" FROM "{table}" INDEXED BY "{index}" '  # noqa: S608 - names are ours
+        f'WHERE {where} ORDER BY "{column}" LIMIT %s OFFSET %s'
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, last - first + 1, first])
+        middle = [row[0] for row in cursor.fetchall()]
     return float(sum(middle) / len(middle)) if middle else None
 
 
@@ -399,7 +419,25 @@ def mttr_by_priority(filters: Filters) -> list[dict[str, Any]]:
         }
         for row in totals(filters, "resolved", by="priority")
     }
-    medians = medians_by(resolved, "priority", "resolve_business_min")
+    if connection.vendor == "sqlite" and not filters.ticket_q():
+        # One walk of the (priority, value, resolved_at) index per priority (see median_of).
+        medians = {
+            p: m
+            for p in (1, 2, 3, 4)
+            if (
+                m := _median_sqlite(
+                    filters,
+                    "resolve_business_min",
+                    "resolved_at",
+                    "fact_priority_business_order",
+                    int(rows[p]["n"] or 0) if p in rows else 0,
+                    priority=p,
+                )
+            )
+            is not None
+        }
+    else:
+        medians = medians_by(resolved, "priority", "resolve_business_min")
     out = []
     for priority in (1, 2, 3, 4):
         row = rows.get(priority)
@@ -420,16 +458,32 @@ def backlog(filters: Filters) -> dict[str, Any]:
     """Tickets open at the period's end by team and age bucket."""
     end = filters.end
     fields = {key: _count(_age_q(key, end)) for key, _, _, _ in rules.AGE_BUCKETS}
-    rows = list(
-        facts(filters, "backlog").values("team_id").annotate(total=_count(), **fields).order_by()
-    )
+    # Still open, or done only after the end: two range reads of the backlog index, rather
+    # than one OR the planner may answer by reading every fact.
+    merged: dict[int | None, dict[str, int]] = {}
+    for part in (Q(done_at__isnull=True), Q(done_at__gte=end)):
+        # Grouping by an expression keeps SQLite on the done_at range instead of walking the
+        # team index to save the sort (it cannot tell how few rows the range holds).
+        grouped = (
+            facts(filters)
+            .filter(part, created_at__lt=end)
+            .annotate(team_key=Coalesce("team_id", 0) + 0)
+            .values("team_key")
+            .annotate(total=_count(), **fields)
+            .order_by()
+        )
+        for row in grouped:
+            team = row["team_key"] or None
+            into = merged.setdefault(team, dict.fromkeys(["total", *fields], 0))
+            for name in into:
+                into[name] += row[name]  # type: ignore[literal-required]
     names = dict(Team.objects.values_list("id", "name"))
-    rows_any: list[dict[str, Any]] = rows  # type: ignore[assignment]  # annotated per bucket
-    teams = sorted(
+    rows_any: list[dict[str, Any]] = [{"team_id": team, **c} for team, c in merged.items()]
+    teams: list[dict[str, Any]] = sorted(
         (
             {
                 "team_id": row["team_id"],
-                "team": names.get(row["team_id"], "No team"),
+                "team": names.get(row["team_id"] or 0, "No team"),
                 "total": row["total"],
                 "buckets": [row[key] for key, _, _, _ in rules.AGE_BUCKETS],
             }
@@ -451,8 +505,9 @@ def bounce_pairs(filters: Filters, *, limit: int = 8) -> list[dict[str, Any]]:
     events = TicketEvent.objects.filter(
         kind=EventKind.BOUNCED, at__gte=filters.start, at__lt=filters.end
     )
-    if filters.ticket_q() or filters.tier:
-        events = events.filter(ticket_id__in=facts(filters).values("ticket_id"))
+    if filters.ticket_q():
+        # Joined from the (few) bounce events of the period to their facts.
+        events = events.filter(filters.ticket_q("ticket__fact__"))
     rows = (
         events.annotate(src=KT("data__from_team__id"), dst=KT("data__to_team__id"))
         .values("src", "dst")

@@ -14,7 +14,7 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Sum
 from django.utils import timezone
 
@@ -268,6 +268,10 @@ def facts_rebuild(*, chunk: int = 2000, progress: Callable[[int], None] | None =
         if progress is not None:
             progress(total)
     rollups_rebuild()
+    with connection.cursor() as cursor:
+        # The planner's statistics of the rebuilt tables (SQLite keeps none until ANALYZE).
+        cursor.execute(f"ANALYZE {TicketFact._meta.db_table}")
+        cursor.execute(f"ANALYZE {DayRollup._meta.db_table}")
     return total
 
 
