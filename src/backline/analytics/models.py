@@ -97,7 +97,9 @@ class TicketFact(models.Model):
             ),
             models.Index(fields=["first_resolved_at", "reopened"], name="fact_first_resolved"),
             # The backlog at a period's end: not done by then (done_at null or later).
-            models.Index(fields=["done_at", "created_at", "team"], name="fact_backlog"),
+            models.Index(
+                fields=["done_at", "created_at", "team", "priority", "tiers"], name="fact_backlog"
+            ),
             # Medians read the middle of a cohort in value order (see queries.median_of).
             models.Index(fields=["first_response_s", "created_at"], name="fact_response_order"),
             models.Index(fields=["accept_wait_t2_s", "created_at"], name="fact_accept2_order"),

@@ -145,7 +145,7 @@ def _age_q(key: str, end: datetime) -> Q:
     """Facts created within an age bucket, counted back from `end`."""
     for name, _, low, high in rules.AGE_BUCKETS:
         if name == key:
-            q = Q(created_at__lte=end - low)
+            q = Q(created_at__lte=end - low) if low else Q(created_at__lt=end)
             if high is not None:
                 q &= Q(created_at__gt=end - high)
             return q
@@ -454,6 +454,27 @@ def mttr_by_priority(filters: Filters) -> list[dict[str, Any]]:
     return out
 
 
+def _unindexed(filters: Filters) -> QuerySet[TicketFact]:
+    """Facts kept by the filters, compared as expressions (`x + 0`), so SQLite answers from the
+    backlog index's done_at range rather than from the priority or team index."""
+    qs = TicketFact.objects.all()
+    q = Q()
+    for name, column in (
+        ("team", "team_id"),
+        ("priority", "priority"),
+        ("category", "category_id"),
+        ("service", "service_id"),
+    ):
+        value = getattr(filters, name)
+        if value is not None:
+            qs = qs.annotate(**{f"{name}_key": Coalesce(column, 0) + 0})
+            q &= Q(**{f"{name}_key": value})
+    if filters.tier:
+        qs = qs.annotate(tiers_key=F("tiers") + 0)
+        q &= Q(tiers_key__in=tier_values(filters.tier))
+    return qs.filter(q)
+
+
 def backlog(filters: Filters) -> dict[str, Any]:
     """Tickets open at the period's end by team and age bucket."""
     end = filters.end
@@ -461,22 +482,25 @@ def backlog(filters: Filters) -> dict[str, Any]:
     # Still open, or done only after the end: two range reads of the backlog index, rather
     # than one OR the planner may answer by reading every fact.
     merged: dict[int | None, dict[str, int]] = {}
-    for part in (Q(done_at__isnull=True), Q(done_at__gte=end)):
+    # Tickets done after the end may also have been created after it: the buckets leave those
+    # out, so the total is the buckets' sum.
+    for part in (Q(done_at__isnull=True, created_at__lt=end), Q(done_at__gte=end)):
         # Grouping by an expression keeps SQLite on the done_at range instead of walking the
         # team index to save the sort (it cannot tell how few rows the range holds).
         grouped = (
-            facts(filters)
-            .filter(part, created_at__lt=end)
+            _unindexed(filters)
+            .filter(part)
             .annotate(team_key=Coalesce("team_id", 0) + 0)
             .values("team_key")
-            .annotate(total=_count(), **fields)
+            .annotate(**fields)
             .order_by()
         )
         for row in grouped:
             team = row["team_key"] or None
             into = merged.setdefault(team, dict.fromkeys(["total", *fields], 0))
-            for name in into:
+            for name in fields:
                 into[name] += row[name]  # type: ignore[literal-required]
+                into["total"] += row[name]  # type: ignore[literal-required]
     names = dict(Team.objects.values_list("id", "name"))
     rows_any: list[dict[str, Any]] = [{"team_id": team, **c} for team, c in merged.items()]
     teams: list[dict[str, Any]] = sorted(
