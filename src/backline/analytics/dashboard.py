@@ -59,7 +59,7 @@ def _headline(filters: Filters, *, all_medians: bool = True) -> dict[str, Any]:
     s["accept_t2_median_min"] = s["acceptance"][0]["median_min"]
     resolution = next(row for row in s["sla"] if row["target"] == "sla_resolution")
     s["sla_compliance"] = resolution["compliance"]
-    s["backlog"] = queries.facts(filters, "backlog").count()
+    s["backlog"] = queries.backlog_count(filters)
     return s
 
 
