@@ -1,8 +1,7 @@
 """The Level 2 dashboard over six months of a 1M-ticket desk: build time, page time, slow SQL.
 
     .venv/bin/python bench/analytics.py [--tickets 1000000] [--db sqlite|postgres] [--repeat 5]
-                                        [--keep] [--try-indexes]
-                                        [--try-percentile] [--try-cache-previous]
+                                        [--keep]
 
 Generates (or with `--keep` reuses) a bench database: an org of teams in tiers 1–3, categories,
 services and users, `--tickets` tickets spread over 24 months with their `TicketFact` rows built
@@ -18,9 +17,7 @@ the five slowest statements of one build. Issue 10 asks for under 1 s on SQLite 
 
 SQLite lives in `backline-bench-analytics` under the temp dir; PostgreSQL uses the database
 `backline_bench_analytics` at 127.0.0.1:5432 (user postgres). Both are removed unless `--keep`.
-`--try-indexes` adds candidate indexes (TRY_INDEXES) and `--try-percentile` computes medians with
-percentile_cont on PostgreSQL, `--try-cache-previous` keeps the previous period's headline in
-memory: experiments for the owner, not the app's code.
+The daily rollups are rebuilt after generating (timed), as `backline analytics rebuild` does.
 """
 
 from __future__ import annotations
@@ -54,12 +51,6 @@ SOURCES = ("web", "email", "portal", "phone", "chat", "monitoring")
 SOURCE_WEIGHTS = (25, 30, 25, 10, 5, 5)
 HOUR_WEIGHTS = [1, 1, 1, 1, 1, 2, 4, 10, 18, 20, 19, 17, 12, 16, 18, 16, 12, 8, 5, 3, 2, 2, 1, 1]
 CSAT, CSAT_WEIGHTS = (5, 4, 3, 2, 1), (50, 25, 12, 7, 6)
-# Candidate indexes for --try-indexes (name, table, columns).
-TRY_INDEXES = (
-    ("try_fact_created_cover", "analytics_ticketfact", "created_at, priority, team_id"),
-    ("try_fact_open_done", "analytics_ticketfact", "done_at, created_at"),
-    ("try_event_kind_at_ticket", "tickets_ticketevent", "kind, at, ticket_id"),
-)
 
 
 def parse_args() -> argparse.Namespace:
@@ -69,9 +60,6 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--keep", action="store_true", help="keep (and reuse) the bench database")
     parser.add_argument("--seed", type=int, default=10)
-    parser.add_argument("--try-indexes", action="store_true", help="add TRY_INDEXES first")
-    parser.add_argument("--try-percentile", action="store_true", help="PostgreSQL medians")
-    parser.add_argument("--try-cache-previous", action="store_true", help="cache past headlines")
     return parser.parse_args()
 
 
@@ -373,57 +361,6 @@ def timed(call, repeat: int) -> list[float]:
     return out
 
 
-def try_indexes(*, add: bool) -> None:
-    """Add the candidate indexes (or drop them again, so a kept database stays the app's)."""
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        for name, table, columns in TRY_INDEXES:
-            if add:
-                cursor.execute(f"CREATE INDEX IF NOT EXISTS {name} ON {table} ({columns})")
-            else:
-                cursor.execute(f"DROP INDEX IF EXISTS {name}")
-        cursor.execute("ANALYZE")
-
-
-def try_percentile() -> None:
-    """--try-percentile (PostgreSQL): queries.median_of as one percentile_cont aggregate, in
-    place of a count and an ORDER BY … OFFSET over the cohort (same exact median)."""
-    from django.db import connection
-
-    from backline.analytics import queries
-
-    def median_of(qs, column: str, count: int | None = None) -> float | None:
-        if count == 0:
-            return None
-        inner = qs.filter(**{f"{column}__isnull": False}).values(column)
-        sql, params = inner.query.sql_with_params()
-        with connection.cursor() as cursor:
-            agg = f'percentile_cont(0.5) WITHIN GROUP (ORDER BY s."{column}")'
-            cursor.execute(f"SELECT {agg} FROM ({sql}) s", params)  # noqa: S608 (a field name)
-            value = cursor.fetchone()[0]
-        return None if value is None else float(value)
-
-    queries.median_of = median_of
-
-
-def try_cache_previous(before: datetime) -> None:
-    """--try-cache-previous: the headline of a period that ends by `before` (the previous
-    period, whose facts rarely change) is computed once and then served from memory."""
-    from backline.analytics import dashboard
-
-    original, cache = dashboard._headline, {}
-
-    def headline(filters):  # type: ignore[no-untyped-def]
-        if filters.end > before:
-            return original(filters)
-        if filters not in cache:
-            cache[filters] = original(filters)
-        return cache[filters]
-
-    dashboard._headline = headline
-
-
 def measure(args: argparse.Namespace) -> None:
     from django.db import connection
     from django.test import Client
@@ -439,9 +376,6 @@ def measure(args: argparse.Namespace) -> None:
     ).date()
     params = {"start": (last - timedelta(days=181)).isoformat(), "end": last.isoformat()}
     filters = parse(params)
-    if args.try_cache_previous:
-        try_cache_previous(filters.start)
-        print("--try-cache-previous: previous period's headline computed once (in the warm-up)")
     team = (
         TicketFact.objects.filter(max_tier=2).values("team_id").order_by("team_id").first() or {}
     ).get("team_id")
@@ -542,19 +476,9 @@ def main() -> None:
         print(f"daily rollups: {rows:,} rows in {time.perf_counter() - started:.1f} s")
     else:
         print(f"reusing {have:,} tickets")
-    if args.try_indexes:
-        try_indexes(add=True)
-        print("--try-indexes: " + "; ".join(f"{t}({c})" for _, t, c in TRY_INDEXES))
-    if args.try_percentile:
-        if connection.vendor != "postgresql":
-            raise SystemExit("--try-percentile needs --db postgres")
-        try_percentile()
-        print("--try-percentile: medians by percentile_cont(0.5)")
     try:
         measure(args)
     finally:
-        if args.try_indexes:
-            try_indexes(add=False)
         if not args.keep:
             drop(args)
 
