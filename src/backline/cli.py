@@ -216,6 +216,61 @@ def cmd_analytics(args: argparse.Namespace) -> int:
     return 0
 
 
+def _size(path: object) -> str:
+    from pathlib import Path
+
+    size = float(Path(str(path)).stat().st_size)
+    for unit in ("B", "KB", "MB", "GB"):
+        if size < 1024 or unit == "GB":
+            return f"{size:,.0f} {unit}" if unit == "B" else f"{size:,.1f} {unit}"
+        size /= 1024
+    return ""
+
+
+def cmd_backup(args: argparse.Namespace) -> int:
+    """Back up the database and the uploaded files (safe while Backline runs)."""
+    _setup()
+    from pathlib import Path
+
+    from django.conf import settings
+
+    from backline.core.backup import backup, media_archive_for
+    from backline.core.errors import DomainError
+
+    try:
+        path = backup(Path(args.to) if args.to else Path(settings.DATA_DIR) / "backups")
+    except DomainError as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
+        return 2
+    print(f"Wrote {path} ({_size(path)}).")
+    media = media_archive_for(path)
+    print(f"Wrote {media} ({_size(media)}).")
+    return 0
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    """Restore a backup into the current database and data directory."""
+    _setup()
+    from pathlib import Path
+
+    from backline.core.backup import media_archive_for, restore
+    from backline.core.errors import DomainError
+
+    path = Path(args.file)
+    try:
+        restore(path, force=args.force)
+    except DomainError as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
+        return 2
+    print(f"Restored the database from {path} ({_size(path)}).")
+    media = media_archive_for(path)
+    if media.is_file():
+        print(f"Restored the uploaded files from {media} ({_size(media)}).")
+    else:
+        print(f"No {media.name} beside it: the uploaded files were left as they are.")
+    return 0
+
+
 def cmd_manage(args: argparse.Namespace) -> int:
     """Run a Django management command (migrate, shell, dbshell…)."""
     _setup()
@@ -278,6 +333,15 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("analytics", help=cmd_analytics.__doc__)
     p.add_argument("action", choices=["sync", "rebuild"])
     p.set_defaults(func=cmd_analytics)
+
+    p = sub.add_parser("backup", help=cmd_backup.__doc__)
+    p.add_argument("--to", default=None, help="directory (default: <BACKLINE_DATA_DIR>/backups)")
+    p.set_defaults(func=cmd_backup)
+
+    p = sub.add_parser("restore", help=cmd_restore.__doc__)
+    p.add_argument("file", help="the backline-….sqlite3 or .dump file written by `backline backup`")
+    p.add_argument("--force", action="store_true", help="replace a database that holds data")
+    p.set_defaults(func=cmd_restore)
 
     from backline.diagnostics.terminal import add_parser as add_logs_parser
     from backline.imports.cli import add_parser as add_import_parser
