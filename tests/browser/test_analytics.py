@@ -55,3 +55,45 @@ def test_dashboard_filters_redraw_the_charts_and_numbers_open_tickets(page, week
     page.locator("[data-table=bounces]").wait_for()
     page.locator("[data-card=created]").click()
     expect(page.get_by_test_id("metric-tickets").locator("tbody tr")).to_have_count(2)
+
+
+def test_l2_resolves_as_solvable_lower_and_the_share_counts_it(page, l2_agent, app_support):
+    """The resolve dialog's "a lower tier could have solved this" feeds the L1-capable share."""
+    from backline.analytics.services import facts_sync
+    from backline.tickets.models import TicketEvent
+    from tests.factories import make_ticket
+
+    ticket = make_ticket(l2_agent, team=app_support, assignee=l2_agent, title="Password reset")
+    sign_in(page, l2_agent.username, PASSWORD)
+    page.goto(f"/tickets/{ticket.number}/")
+    page.get_by_text("Resolve…").click()
+    form = page.locator('[data-action-form="resolve"]')
+    form.get_by_label("Resolution").select_option(label="Advice or how-to given")
+    form.get_by_label("What fixed it").fill("Reset it in the directory.")
+    form.get_by_label("A lower tier could have solved this").check()
+    form.get_by_role("button", name="Resolve", exact=True).click()
+    expect(page.get_by_test_id("status")).to_have_text("Resolved")
+    event = TicketEvent.objects.filter(ticket=ticket, data__action="resolve").get()
+    assert event.data["lower_tier_capable"] is True
+    facts_sync()
+    page.goto(f"/analytics/?period=7d&team={app_support.pk}")
+    expect(page.locator("[data-card=l1_capable_share] .dash-value")).to_have_text("100.0 %")
+
+
+def test_manager_sets_a_warning_threshold(page, manager):
+    from backline.analytics.models import WarningThreshold
+
+    sign_in(page, manager.username, PASSWORD)
+    page.goto("/analytics/")
+    page.get_by_role("link", name="Warning thresholds").click()
+    field = page.get_by_label("Rising escalation volume threshold")
+    field.fill("lots")
+    page.get_by_role("button", name="Save thresholds").click()
+    expect(page.get_by_role("alert").first).to_contain_text("Give a number")
+    assert not WarningThreshold.objects.exists()
+    page.get_by_label("Rising escalation volume threshold").fill("0.35")
+    page.get_by_label("Falling satisfaction on").uncheck()
+    page.get_by_role("button", name="Save thresholds").click()
+    expect(page.get_by_text("Warning thresholds saved.")).to_be_visible()
+    assert WarningThreshold.objects.get(key="escalation_volume").threshold == 0.35
+    assert WarningThreshold.objects.get(key="satisfaction").enabled is False

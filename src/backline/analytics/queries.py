@@ -186,10 +186,6 @@ def show_tickets(filters: Filters, key: str) -> QuerySet[TicketFact]:
     )
 
 
-def _count(q: Q | None = None) -> Count:
-    return Count("ticket_id", filter=q) if q is not None else Count("ticket_id")
-
-
 def totals(filters: Filters, cohort: str, *, by: str | None = None) -> list[dict[str, Any]]:
     """The cohort's additive measures (measures.py), in one row or one row per `by` value:
     summed from the daily rollups when they hold the filters, else aggregated over the facts."""
@@ -489,7 +485,7 @@ def _unindexed(filters: Filters) -> QuerySet[TicketFact]:
 def backlog(filters: Filters) -> dict[str, Any]:
     """Tickets open at the period's end by team and age bucket."""
     end = filters.end
-    fields = {key: _count(_age_q(key, end)) for key, _, _, _ in rules.AGE_BUCKETS}
+    fields = {key: measures.count(_age_q(key, end)) for key, _, _, _ in rules.AGE_BUCKETS}
     # Still open, or done only after the end: two range reads of the backlog index, rather
     # than one OR the planner may answer by reading every fact.
     merged: dict[int | None, dict[str, int]] = {}

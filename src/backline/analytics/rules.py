@@ -229,15 +229,6 @@ def ratio(part: float | None, whole: float | None) -> float | None:
     return round(part / whole, 4)
 
 
-def median(values: Sequence[float]) -> float | None:
-    """The median of sorted values (mean of the two middle ones for an even count)."""
-    n = len(values)
-    if not n:
-        return None
-    mid = n // 2
-    return float(values[mid]) if n % 2 else (values[mid - 1] + values[mid]) / 2
-
-
 def change(current: float | None, previous: float | None) -> float | None:
     """Relative change from the previous period (0.25 = +25 %); None when not comparable."""
     if current is None or previous is None or previous == 0:
