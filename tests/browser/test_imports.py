@@ -46,6 +46,8 @@ def test_manager_maps_dry_runs_and_imports_an_event_log(page, tmp_path):
     page.get_by_label("CSV file").set_input_files(str(csv_path))
     columns = page.get_by_test_id("column-map")
     expect(columns).to_be_visible()
+    # The editor is drawn again once the file's header is read: wait for its columns.
+    expect(page.locator('#map_case_id option[value="case"]')).to_have_count(1)
     page.get_by_label("Case id").select_option("case")
     page.get_by_label("Activity").select_option("event")
     page.locator("#map_timestamp").select_option("when")
