@@ -39,7 +39,7 @@ def cmd_init(args: argparse.Namespace) -> int:
         print("An admin already exists; nothing more to do.")
         return 0
     password = args.admin_password or secrets.token_urlsafe(12)
-    user_create(
+    user = user_create(
         username=args.admin_username,
         password=password,
         role="admin",
@@ -48,7 +48,24 @@ def cmd_init(args: argparse.Namespace) -> int:
         check_password=False,
     )
     print(f"Created admin {args.admin_username!r} with password {password!r}.")
+    _warn_weak_password(password, user)
     return 0
+
+
+def _warn_weak_password(password: str, user: object) -> None:
+    """Bootstrap scripts may pass a fixed first-admin password; say so when it breaks the policy
+    (refusing would leave a fresh install without an admin)."""
+    from backline.accounts.services import password_check
+    from backline.core.errors import DomainError
+
+    try:
+        password_check(password=password, user=user)  # type: ignore[arg-type]
+    except DomainError as exc:
+        print(
+            f"warning: this password breaks the password policy ({exc.message}) "
+            "Change it in the admin.",
+            file=sys.stderr,
+        )
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -178,11 +195,23 @@ def cmd_token_create(args: argparse.Namespace) -> int:
         print(f"error: no user {args.username!r}", file=sys.stderr)
         return 2
     try:
-        _, secret = token_create(user=user, name=args.name)
+        _, secret = token_create(user=user, name=args.name, scope=args.scope)
     except DomainError as exc:
         print(f"error: {exc.message}", file=sys.stderr)
         return 2
     print(secret)
+    return 0
+
+
+def cmd_unlock(args: argparse.Namespace) -> int:
+    """Lift the sign-in lock that failed attempts put on a username."""
+    _setup()
+    from backline.accounts.services import login_unlock
+
+    if login_unlock(username=args.username):
+        print(f"Unlocked {args.username!r}.")
+    else:
+        print(f"{args.username!r} was not locked.")
     return 0
 
 
@@ -324,7 +353,17 @@ def build_parser() -> argparse.ArgumentParser:
     tp = token_sub.add_parser("create", help=cmd_token_create.__doc__)
     tp.add_argument("username")
     tp.add_argument("--name", default="cli")
+    tp.add_argument(
+        "--scope",
+        default="write",
+        choices=["read", "write", "admin"],
+        help="read: GET only; write: also changes (default); admin: also configuration",
+    )
     tp.set_defaults(func=cmd_token_create)
+
+    p = sub.add_parser("unlock", help=cmd_unlock.__doc__)
+    p.add_argument("username")
+    p.set_defaults(func=cmd_unlock)
 
     p = sub.add_parser("reindex", help=cmd_reindex.__doc__)
     p.add_argument("--kind", action="append", help="ticket, article…; repeat for several")
@@ -343,6 +382,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--force", action="store_true", help="replace a database that holds data")
     p.set_defaults(func=cmd_restore)
 
+    from backline.audit.cli import add_parser as add_audit_parser
     from backline.diagnostics.terminal import add_parser as add_logs_parser
     from backline.imports.cli import add_parser as add_import_parser
     from backline.intake.mail_smtp import add_parser as add_smtp_parser
@@ -350,6 +390,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_logs_parser(sub)
     add_smtp_parser(sub)
     add_import_parser(sub)
+    add_audit_parser(sub)
 
     p = sub.add_parser("manage", help=cmd_manage.__doc__)
     p.add_argument("rest", nargs=argparse.REMAINDER)
@@ -358,8 +399,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from backline.audit.context import audit_scope
+
     args = build_parser().parse_args(argv)
-    return int(args.func(args) or 0)
+    # Whatever a command changes is audited as done from the command line (by this OS user).
+    with audit_scope("cli"):
+        return int(args.func(args) or 0)
 
 
 if __name__ == "__main__":

@@ -25,6 +25,7 @@ def sweeps() -> list[tuple[str, Callable[[], dict]]]:
     """The periodic jobs, in the order they run."""
     from backline.analytics.report import weekly_report_send
     from backline.analytics.services import facts_sync
+    from backline.audit.services import audit_seal
     from backline.changes.services import credentials_expiry_sweep
     from backline.intake.mail_imap import mailboxes_poll
     from backline.knowledge.services import stale_reviews_open
@@ -45,6 +46,8 @@ def sweeps() -> list[tuple[str, Callable[[], dict]]]:
         ("mailout", lambda: emails_send(now=timezone.now())),
         ("mail", lambda: mailboxes_poll(now=timezone.now())),
         ("analytics", lambda: facts_sync()),
+        # Audit events whose writer died between commit and seal (normally sealed at once).
+        ("audit", lambda: {"sealed": audit_seal()}),
     ]
 
 
@@ -65,22 +68,28 @@ def requeue_abandoned_tasks(*, now=None) -> int:
 
 def run_once() -> dict[str, dict]:
     """Run every sweep once, then the queued background tasks."""
-    results: dict[str, dict] = {"tasks": {"requeued": requeue_abandoned_tasks()}}
-    for name, job in sweeps():
-        try:
-            results[name] = job()
-        except Exception:  # a failing sweep must not stop the others; it is retried next round
-            logger.exception("sweep %s failed", name)
-            results[name] = {"error": 1}
-    run_tasks()
+    from backline.audit.context import audit_scope
+
+    with audit_scope("worker"):  # what the sweeps change is audited as done by the worker
+        results: dict[str, dict] = {"tasks": {"requeued": requeue_abandoned_tasks()}}
+        for name, job in sweeps():
+            try:
+                results[name] = job()
+            except Exception:  # a failing sweep must not stop the others; retried next round
+                logger.exception("sweep %s failed", name)
+                results[name] = {"error": 1}
+        run_tasks()
     return results
 
 
 def run_tasks() -> None:
     """Run the queued background tasks (log processing…) until the queue is empty."""
+    from backline.audit.context import audit_scope
+
     backend = settings.TASKS.get("default", {}).get("BACKEND", "")
     if "django_tasks_db" in settings.INSTALLED_APPS and backend.startswith("django_tasks_db"):
-        call_command("db_worker", batch=True, verbosity=0)
+        with audit_scope("worker"):
+            call_command("db_worker", batch=True, verbosity=0)
 
 
 def run_forever(*, interval: float) -> None:

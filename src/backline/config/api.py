@@ -4,6 +4,7 @@ from ninja import NinjaAPI
 
 from backline.accounts.api import router as accounts_router
 from backline.analytics.api import router as analytics_router
+from backline.audit.api import router as audit_router
 from backline.changes.api import router as changes_router
 from backline.cmdb.api import router as cmdb_router
 from backline.core.api import StaffSessionAuth, StrictParser, TokenAuth, install_error_handlers
@@ -55,3 +56,4 @@ api.add_router("/", satisfaction_router)
 api.add_router("/", imports_router)
 api.add_router("/analytics", analytics_router)
 api.add_router("/", staffing_router)
+api.add_router("/", audit_router)

@@ -4,10 +4,14 @@ DATABASE_URL        database (default: SQLite file under BACKLINE_DATA_DIR, WAL 
 BACKLINE_DATA_DIR   where the SQLite database, secret key and uploaded files live (default ./var)
 BACKLINE_SECRET_KEY secret key (default: generated once and kept in the data dir)
 DEBUG               "1"/"true" turns debug on; off otherwise
+BACKLINE_TLS        "1" when users reach the desk over HTTPS: secure cookies, HSTS, HTTPS redirect
+BACKLINE_BEHIND_PROXY "1" when a reverse proxy terminates TLS and sets X-Forwarded-Proto
+(docs/security.md, "Web hardening", lists the rest.)
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 from pathlib import Path
@@ -28,21 +32,57 @@ def env_flag(name: str, default: bool = False) -> bool:
 DATA_DIR = Path(os.environ.get("BACKLINE_DATA_DIR", "var")).resolve()
 
 
-def _secret_key() -> str:
-    key = os.environ.get("BACKLINE_SECRET_KEY")
-    if key:
-        return key
-    DATA_DIR.mkdir(parents=True, exist_ok=True)
-    path = DATA_DIR / "secret_key"
-    if not path.exists():
-        # Created with 0600 so other local users cannot read it.
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+def data_dir_create(path: Path) -> Path:
+    """The data dir, created readable by its owner only (0700); an existing one is left as is."""
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    return path
+
+
+def private_file_create(path: Path, content: str = "") -> None:
+    """Create `path` with mode 0600 from the start and whole before it appears; keep an old one.
+
+    Written beside it under a unique name and hard-linked into place, so a second process (another
+    gunicorn worker starting at the same moment) either wins or reads the whole file, never half.
+    """
+    temporary = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
         with os.fdopen(fd, "w") as fh:
-            fh.write(secrets.token_urlsafe(50))
+            fh.write(content)
+            fh.flush()
+            os.fsync(fh.fileno())
+        # Made by another process first: theirs is the one everybody uses.
+        with contextlib.suppress(FileExistsError):
+            os.link(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)
+
+
+def secret_file_read(path: Path) -> str:
+    """A secret kept in a file, refused when other users could read or change it."""
+    mode = path.stat().st_mode & 0o777
+    if mode & 0o077:
+        from django.core.exceptions import ImproperlyConfigured
+
+        raise ImproperlyConfigured(
+            f"{path} is open to other users (mode {mode:o}); it must be readable by its owner "
+            f"only. Run: chmod 600 {path}"
+        )
     return path.read_text().strip()
 
 
-SECRET_KEY = _secret_key()
+def _secret_key(data_dir: Path) -> str:
+    """BACKLINE_SECRET_KEY, or the key generated once into the data dir (mode 0600)."""
+    key = os.environ.get("BACKLINE_SECRET_KEY")
+    if key:
+        return key
+    path = data_dir_create(data_dir) / "secret_key"
+    if not path.exists():
+        private_file_create(path, secrets.token_urlsafe(50))
+    return secret_file_read(path)
+
+
+SECRET_KEY = _secret_key(DATA_DIR)
 DEBUG = env_flag("DEBUG")
 ALLOWED_HOSTS = [
     h for h in os.environ.get("BACKLINE_ALLOWED_HOSTS", "127.0.0.1,localhost").split(",") if h
@@ -61,6 +101,9 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "django_htmx",
+    "csp",
+    # Listed so the API docs page serves Swagger UI from our static files, not a CDN (CSP).
+    "ninja",
     "django_tasks",
     "django_tasks_db",
     "template_partials",
@@ -85,16 +128,20 @@ INSTALLED_APPS = [
     "backline.imports",
     "backline.analytics",
     "backline.staffing",
+    "backline.audit",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "backline.core.middleware.ApiJsonErrorMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # After authentication: each request becomes the acting scope of the audit log.
+    "backline.audit.middleware.AuditMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -135,8 +182,12 @@ def _databases() -> dict:
             url, conn_max_age=int(os.environ.get("BACKLINE_CONN_MAX_AGE", "60"))
         )
     else:
-        DATA_DIR.mkdir(parents=True, exist_ok=True)
-        db = {"ENGINE": "django.db.backends.sqlite3", "NAME": str(DATA_DIR / "backline.sqlite3")}
+        path = data_dir_create(DATA_DIR) / "backline.sqlite3"
+        if not path.exists():
+            # It holds password hashes and stored credentials: 0600, which SQLite then gives its
+            # -wal and -shm files too.
+            private_file_create(path)
+        db = {"ENGINE": "django.db.backends.sqlite3", "NAME": str(path)}
     if db["ENGINE"] == "django.db.backends.sqlite3":
         db.setdefault("OPTIONS", {}).update(
             {
@@ -164,20 +215,99 @@ PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
 ]
+# Password policy (docs/security.md): applied by user_create (UI, CLI, demo-free paths) and by
+# the admin's add-user and change-password forms.
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": int(os.environ.get("BACKLINE_PASSWORD_MIN_LENGTH", "12"))},
+    },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": "backline.accounts.password_validation.NoIdentityInPasswordValidator"},
 ]
+
+# Optional single sign-on with OpenID Connect (docs/security.md). On only when the provider's
+# endpoints and this desk's client id and secret are all set; nothing is discovered at run time.
+BACKLINE_OIDC_PROVIDER_NAME = os.environ.get("BACKLINE_OIDC_PROVIDER_NAME", "single sign-on")
+OIDC_OP_AUTHORIZATION_ENDPOINT = os.environ.get("BACKLINE_OIDC_AUTHORIZATION_ENDPOINT", "")
+OIDC_OP_TOKEN_ENDPOINT = os.environ.get("BACKLINE_OIDC_TOKEN_ENDPOINT", "")
+OIDC_OP_USER_ENDPOINT = os.environ.get("BACKLINE_OIDC_USERINFO_ENDPOINT", "")
+OIDC_OP_JWKS_ENDPOINT = os.environ.get("BACKLINE_OIDC_JWKS_ENDPOINT", "")
+OIDC_RP_CLIENT_ID = os.environ.get("BACKLINE_OIDC_CLIENT_ID", "")
+OIDC_RP_CLIENT_SECRET = os.environ.get("BACKLINE_OIDC_CLIENT_SECRET", "")
+OIDC_RP_SIGN_ALGO = os.environ.get("BACKLINE_OIDC_SIGN_ALGO", "RS256")
+OIDC_RP_SCOPES = os.environ.get("BACKLINE_OIDC_SCOPES", "openid email profile")
+OIDC_USE_PKCE = env_flag("BACKLINE_OIDC_USE_PKCE", default=True)
+OIDC_CREATE_USER = env_flag("BACKLINE_OIDC_CREATE_USERS")
+OIDC_TIMEOUT = 10
+OIDC_AUTHENTICATION_CALLBACK_URL = "accounts:oidc_callback"
+BACKLINE_OIDC_ISSUER = os.environ.get("BACKLINE_OIDC_ISSUER", "")
+# Staff roles only ever come from the provider through this mapping: a claim (a string or a list
+# of strings, e.g. "groups") and "value=role" pairs, e.g. "desk-agents=agent,desk-leads=manager".
+BACKLINE_OIDC_ROLE_CLAIM = os.environ.get("BACKLINE_OIDC_ROLE_CLAIM", "")
+BACKLINE_OIDC_ROLE_MAP = os.environ.get("BACKLINE_OIDC_ROLE_MAP", "")
+BACKLINE_OIDC_ENABLED = all(
+    (
+        OIDC_OP_AUTHORIZATION_ENDPOINT,
+        OIDC_OP_TOKEN_ENDPOINT,
+        OIDC_OP_USER_ENDPOINT,
+        OIDC_RP_CLIENT_ID,
+        OIDC_RP_CLIENT_SECRET,
+    )
+) and (bool(OIDC_OP_JWKS_ENDPOINT) or not OIDC_RP_SIGN_ALGO.startswith(("RS", "ES")))
+AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]
+if BACKLINE_OIDC_ENABLED:
+    AUTHENTICATION_BACKENDS.append("backline.accounts.oidc.OIDCBackend")
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
-SESSION_COOKIE_SECURE = env_flag("BACKLINE_SECURE_COOKIES")
-CSRF_COOKIE_SECURE = env_flag("BACKLINE_SECURE_COOKIES")
+CSRF_COOKIE_SAMESITE = "Lax"
+# TLS: on when users reach the desk over HTTPS (directly or through a proxy). The older
+# BACKLINE_SECURE_COOKIES still turns on the secure cookie flags alone.
+BACKLINE_TLS = env_flag("BACKLINE_TLS")
+SESSION_COOKIE_SECURE = BACKLINE_TLS or env_flag("BACKLINE_SECURE_COOKIES")
+CSRF_COOKIE_SECURE = BACKLINE_TLS or env_flag("BACKLINE_SECURE_COOKIES")
+SECURE_SSL_REDIRECT = BACKLINE_TLS and env_flag("BACKLINE_SSL_REDIRECT", default=True)
+# Only sent over HTTPS by SecurityMiddleware; a year, as the HSTS preload list expects.
+SECURE_HSTS_SECONDS = (
+    int(os.environ.get("BACKLINE_HSTS_SECONDS", "31536000")) if BACKLINE_TLS else 0
+)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_flag("BACKLINE_HSTS_INCLUDE_SUBDOMAINS", default=True)
+SECURE_HSTS_PRELOAD = env_flag("BACKLINE_HSTS_PRELOAD")
+# W021 (no HSTS preload) is silenced: joining the browsers' preload list binds the whole domain
+# and its subdomains to HTTPS for good, a decision for whoever owns the domain, so it is opt-in.
+SILENCED_SYSTEM_CHECKS = ["security.W021"]
+# Trust X-Forwarded-Proto only when a proxy we run sets it; otherwise a client could claim HTTPS.
+SECURE_PROXY_SSL_HEADER = (
+    ("HTTP_X_FORWARDED_PROTO", "https") if env_flag("BACKLINE_BEHIND_PROXY") else None
+)
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+
+# Content-Security-Policy (django-csp): scripts and styles only from our own static files. No
+# template holds an inline <script>, <style> or on*= handler (tests/test_hardening.py scans them).
+# style="" attributes stay allowed: the analytics report preview shows the e-mail HTML, which mail
+# clients need as inline styles, and CSS in an attribute cannot run script in a current browser;
+# user text never reaches a style attribute (autoescaping, and nh3 drops `style` from Markdown).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "style-src-attr": ["'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
 
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = os.environ.get("BACKLINE_TIME_ZONE", "Europe/Berlin")
@@ -194,6 +324,9 @@ STATICFILES_DIRS = [
     ("vendor/chartjs", PROJECT_DIR / "node_modules" / "chart.js" / "dist"),
 ]
 MEDIA_ROOT = DATA_DIR / "media"
+# Attachments are served only through Backline's permission checks, never by a web server.
+FILE_UPLOAD_PERMISSIONS = 0o600
+FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -232,6 +365,27 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 BACKLINE_LOGIN_MAX_FAILURES = int(os.environ.get("BACKLINE_LOGIN_MAX_FAILURES", "5"))
 BACKLINE_LOGIN_MAX_FAILURES_PER_IP = int(os.environ.get("BACKLINE_LOGIN_MAX_FAILURES_PER_IP", "30"))
 BACKLINE_LOGIN_WINDOW_SECONDS = int(os.environ.get("BACKLINE_LOGIN_WINDOW_SECONDS", "900"))
+# Lockout: that many failures for a username in the window lock it for this long (a success
+# resets the count; an admin can unlock early with `backline unlock USERNAME` or in the admin).
+BACKLINE_LOGIN_LOCKOUT_MINUTES = int(os.environ.get("BACKLINE_LOGIN_LOCKOUT_MINUTES", "15"))
+
+# API rate limits, calls a minute: per token (or per signed-in user of the interactive docs)
+# for safe ("read") and changing ("write") calls, and per client address for calls without
+# valid credentials. 0 turns a limit off. Counted in the default cache (accounts/ratelimit.py).
+BACKLINE_API_RATE_PER_MINUTE = {
+    "read": int(os.environ.get("BACKLINE_API_READS_PER_MINUTE", "1200")),
+    "write": int(os.environ.get("BACKLINE_API_WRITES_PER_MINUTE", "600")),
+    "anonymous": int(os.environ.get("BACKLINE_API_ANONYMOUS_PER_MINUTE", "300")),
+}
+# Local memory: counters are per server process (see accounts/ratelimit.py); a shared backend
+# such as Redis makes them exact across gunicorn workers.
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "backline",
+        "OPTIONS": {"MAX_ENTRIES": 10000},
+    }
+}
 
 # How long a stored Idempotency-Key answers retries.
 BACKLINE_IDEMPOTENCY_TTL_HOURS = 24

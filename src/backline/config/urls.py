@@ -28,6 +28,7 @@ urlpatterns = [
     path("settings/import/", include("backline.imports.urls")),
     path("analytics/", include("backline.analytics.urls")),
     path("staffing/", include("backline.staffing.urls")),
+    path("audit/", include("backline.audit.urls")),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
 ]
