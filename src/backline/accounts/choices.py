@@ -16,3 +16,11 @@ class Tier(models.IntegerChoices):
 
 # Roles that work tickets (as opposed to requesters, who only raise and follow their own).
 STAFF_ROLES = frozenset({Role.AGENT, Role.MANAGER, Role.ADMIN})
+
+
+class TokenScope(models.TextChoices):
+    """What an API token may do; each level includes the ones below it."""
+
+    READ = "read", "Read"
+    WRITE = "write", "Write"
+    ADMIN = "admin", "Admin"

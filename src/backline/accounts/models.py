@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 
-from backline.accounts.choices import STAFF_ROLES, Role, Tier
+from backline.accounts.choices import STAFF_ROLES, Role, Tier, TokenScope
 
 
 class User(AbstractUser):
@@ -25,6 +25,11 @@ class User(AbstractUser):
     @property
     def is_manager(self) -> bool:
         return self.role in {Role.MANAGER, Role.ADMIN}
+
+    @property
+    def is_admin(self) -> bool:
+        """Admins configure the desk (routing, SLA, webhooks, users); see docs/security.md."""
+        return self.role == Role.ADMIN
 
     @property
     def display_name(self) -> str:
@@ -81,12 +86,23 @@ class ApiToken(models.Model):
     name = models.CharField(max_length=100)
     prefix = models.CharField(max_length=12, unique=True)
     digest = models.CharField(max_length=64)
+    scope = models.CharField(
+        max_length=8,
+        choices=TokenScope.choices,
+        default=TokenScope.WRITE,
+        help_text="read: safe methods; write: also changes; admin: also configuration",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(scope__in=TokenScope.values), name="api_token_scope_valid"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"
@@ -109,3 +125,19 @@ class LoginAttempt(models.Model):
 
     def __str__(self) -> str:
         return f"{self.username} {'ok' if self.succeeded else 'failed'} at {self.at:%Y-%m-%d %H:%M}"
+
+
+class LoginLockout(models.Model):
+    """A sign-in lock on a username (known or not, so a lock never reveals which names exist)."""
+
+    username = models.CharField(max_length=150, unique=True, help_text="Lower-cased")
+    locked_until = models.DateTimeField(
+        help_text="Sign-in is refused until then; failures before it no longer count afterwards"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-locked_until"]
+
+    def __str__(self) -> str:
+        return f"{self.username} locked until {self.locked_until:%Y-%m-%d %H:%M}"

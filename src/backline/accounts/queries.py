@@ -14,8 +14,12 @@ def teams_all() -> QuerySet[Team]:
 
 
 def team_ids_of(user: User) -> list[int]:
-    """Ids of the teams the user belongs to."""
-    return list(user.memberships.values_list("team_id", flat=True))
+    """Ids of the teams the user belongs to (read once per user object: a request asks often)."""
+    cached = getattr(user, "_backline_team_ids", None)
+    if cached is None:
+        cached = list(user.memberships.values_list("team_id", flat=True))
+        user._backline_team_ids = cached  # type: ignore[attr-defined]
+    return list(cached)
 
 
 def staff_users() -> QuerySet[User]:

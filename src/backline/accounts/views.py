@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.auth import login, logout
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
@@ -11,6 +12,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from backline.accounts import services
 from backline.accounts.forms import LoginForm, TokenForm
+from backline.accounts.oidc import oidc_enabled
 from backline.accounts.queries import tokens_of
 from backline.core.errors import DomainError
 from backline.core.forms import add_domain_error
@@ -38,12 +40,13 @@ def login_view(request: HttpRequest) -> HttpResponse:
             # Requesters land in the portal; staff on their queues.
             home = "tickets:queue" if user.is_staff_member else "portal:home"
             return redirect(next_url or home)
-    return render(
-        request,
-        "accounts/login.html",
-        {"form": form, "next": next_url, "title": "Sign in"},
-        status=status,
-    )
+    context = {
+        "form": form,
+        "next": next_url,
+        "title": "Sign in",
+        "oidc_provider": settings.BACKLINE_OIDC_PROVIDER_NAME if oidc_enabled() else "",
+    }
+    return render(request, "accounts/login.html", context, status=status)
 
 
 @require_POST
@@ -61,7 +64,10 @@ def token_list(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             _, secret = services.token_create(
-                user=request.user, name=form.cleaned_data["name"], actor=request.user
+                user=request.user,
+                name=form.cleaned_data["name"],
+                scope=form.cleaned_data["scope"],
+                actor=request.user,
             )
             form = TokenForm()
         except DomainError as exc:

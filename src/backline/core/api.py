@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, HttpRequest, HttpResponse
+from django.urls import NoReverseMatch, reverse
 from ninja import Field, NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.parser import Parser
@@ -72,20 +73,84 @@ class ErrorOut(Schema):
     errors: list[FieldError] = []
 
 
+class RateLimited(DomainError):
+    """Too many calls in the current minute; the answer carries `Retry-After`."""
+
+    status = 429
+    default_code = "rate_limited"
+
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class InsufficientScope(DomainError):
+    status = 403
+    default_code = "insufficient_scope"
+
+
+def _api_path(request: HttpRequest) -> str:
+    """The request's path below the API root (`tickets/12`), for the scope rules."""
+    try:
+        root = reverse("api:api-root")
+    except NoReverseMatch:
+        root = "/api/v1/"
+    path = request.path_info
+    return path[len(root) :] if path.startswith(root) else path.lstrip("/")
+
+
+def _rate_check(request: HttpRequest, key: str) -> None:
+    from backline.accounts import ratelimit
+    from backline.accounts.rules import rate_kind
+
+    kind = rate_kind(request.method or "GET")
+    verdict = ratelimit.hit(key, kind)
+    if not verdict.allowed:
+        raise RateLimited(
+            f"Rate limit of {verdict.limit} {kind} calls a minute reached; "
+            f"retry in {verdict.retry_after} s.",
+            retry_after=verdict.retry_after,
+        )
+
+
 class TokenAuth(HttpBearer):
-    """`Authorization: Bearer bl_…` with a token made by `backline token create` or the UI."""
+    """`Authorization: Bearer bl_…` with a token made by `backline token create` or the UI.
+
+    This is the one place API tokens are checked: the token must be valid, within its rate
+    limit, and its scope must cover the call (accounts.rules.required_scope)."""
 
     def authenticate(self, request: HttpRequest, token: str) -> Any:
-        from backline.accounts.services import token_authenticate
+        from backline.accounts.rules import required_scope, scope_allows
+        from backline.accounts.services import token_lookup
 
-        user = token_authenticate(token)
-        if user is not None:
-            request.user = user
-        return user
+        api_token = token_lookup(token)
+        if api_token is None:
+            # A caller that sends a bearer token means token auth: answer 401 for a bad one
+            # rather than falling through to the session check (and its CSRF refusal).
+            raise AuthenticationError()
+        _rate_check(request, f"token:{api_token.prefix}")
+        need = required_scope(request.method or "GET", _api_path(request))
+        if not scope_allows(api_token.scope, need):
+            raise InsufficientScope(
+                f"This token's scope is {api_token.scope!r}; this call needs a token with "
+                f"scope {need.value!r} or higher.",
+                field="Authorization",
+            )
+        request.user = api_token.user
+        request.api_token = api_token  # type: ignore[attr-defined]  # for the audit trail
+        return api_token.user
 
 
 class StaffSessionAuth(SessionAuth):
-    """The browser session, so the interactive docs work for a signed-in user (CSRF enforced)."""
+    """The browser session, so the interactive docs work for a signed-in user (CSRF enforced).
+
+    A session acts with its user's full permissions (no token scope) but shares the rate limit."""
+
+    def authenticate(self, request: HttpRequest, key: str | None) -> Any:
+        user = super().authenticate(request, key)
+        if user is not None:
+            _rate_check(request, f"user:{user.pk}")
+        return user
 
 
 def error_body(code: str, message: str, field: str | None = None, errors=None) -> dict:
@@ -122,8 +187,29 @@ def install_error_handlers(api: NinjaAPI) -> None:
         )
         return api.create_response(request, body, status=422)
 
+    @api.exception_handler(RateLimited)
+    def rate_limited(request: HttpRequest, exc: RateLimited) -> HttpResponse:
+        response = api.create_response(request, exc.as_dict(), status=429)
+        response["Retry-After"] = str(exc.retry_after)
+        return response
+
     @api.exception_handler(AuthenticationError)
     def auth_error(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+        # Calls without valid credentials are limited per client address, so guessing tokens
+        # or hammering the API anonymously is cut off early.
+        from backline.accounts import ratelimit
+
+        address = request.META.get("REMOTE_ADDR") or "unknown"
+        verdict = ratelimit.hit(f"ip:{address}", "anonymous")
+        if not verdict.allowed:
+            return rate_limited(
+                request,
+                RateLimited(
+                    f"Too many unauthenticated calls from your address; "
+                    f"retry in {verdict.retry_after} s.",
+                    retry_after=verdict.retry_after,
+                ),
+            )
         body = error_body(
             "unauthorized",
             "Send a valid API token: Authorization: Bearer <token>.",
