@@ -27,6 +27,7 @@ from backline.accounts.models import Team, User
 from backline.accounts.services import user_create
 from backline.changes.services import system_user
 from backline.core.errors import DomainError, from_validation_error
+from backline.core.security import refusal_reason
 from backline.intake.models import InboundMessage, Mailbox, MailOutcome
 from backline.intake.services import require_manager
 from backline.mailout.queries import ticket_for_message_ids
@@ -227,6 +228,8 @@ def _split_files(parsed: Parsed) -> tuple[list[SimpleUploadedFile], list[str]]:
                 f"Attachment {name} ({len(content):,} bytes) was not kept: it is larger than "
                 f"the {limit // (1024 * 1024)} MB limit."
             )
+        elif reason := refusal_reason(name, content[:4096]):
+            notes.append(f"Attachment {name} was not kept: {reason}")
         else:
             kept.append(SimpleUploadedFile(name, content, content_type=content_type))
     return kept, notes
