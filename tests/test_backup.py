@@ -6,6 +6,7 @@ PostgreSQL, throwaway databases), never against the test database of the rest of
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import socket
@@ -24,16 +25,27 @@ POPULATE = """
 from django.core.files.uploadedfile import SimpleUploadedFile
 from backline.accounts.models import User
 from backline.accounts.services import user_create
-from backline.tickets.services import ticket_attach, ticket_create
+from backline.tickets.services import (
+    ticket_attach, ticket_comment, ticket_create, ticket_transition
+)
 
 agent = User.objects.filter(username="agent").first() or user_create(
     username="agent", password=None, role="agent", check_password=False
 )
+customer = User.objects.filter(username="customer").first() or user_create(
+    username="customer", password=None, role="requester", check_password=False
+)
 for n in range(12):
-    ticket = ticket_create(actor=agent, title=f"Printer {n} on fire", description="Smoke.")
+    ticket = ticket_create(
+        actor=agent, requester=customer, title=f"Printer {n} on fire", description="Smoke."
+    )
+    if n == 0:
+        ticket_transition(actor=agent, ticket=ticket, action="pend", pending_reason="vendor")
 payload = bytes(range(256)) * 40 + b"end of the attachment"
 ticket_attach(actor=agent, ticket=ticket, upload=SimpleUploadedFile("trace.bin", payload))
 ticket_attach(actor=agent, ticket=ticket, upload=SimpleUploadedFile("notes.txt", b"notes"))
+ticket_comment(actor=agent, ticket=ticket, body="Replaced the fuser; please try again.")
+ticket_comment(actor=agent, ticket=ticket, body="Vendor case 4711.", internal=True)
 """
 
 # Keeps creating tickets until the file named by its first argument exists.
@@ -52,6 +64,43 @@ while not stop.exists() and n < 5000:
         print("writing", flush=True)
 print("wrote", n, flush=True)
 """
+
+# What the populated tickets hold beyond the rows themselves: replies and notes, SLA clocks (both
+# of one ticket paused), the first response, and the search index (the app's own search finds them).
+DETAILS = """
+import json
+from backline.accounts.models import User
+from backline.search.queries import search
+from backline.sla.models import ClockPause, SlaClock
+from backline.tickets.models import Comment, Ticket
+printers = Ticket.objects.filter(title__startswith="Printer ")
+last = printers.get(title="Printer 11 on fire")
+print(json.dumps({
+    "comments": sorted(
+        Comment.objects.filter(ticket__in=printers).values_list("body", "is_internal")
+    ),
+    "clocks": sorted(SlaClock.objects.filter(ticket__in=printers).values_list(
+        "ticket__title", "target", "tier", "state", "target_minutes")),
+    "pauses": list(ClockPause.objects.filter(clock__ticket__in=printers).values_list(
+        "reason", flat=True)),
+    "first_response": last.first_response_at.isoformat(),
+    "sla_due": sorted(str(t.sla_due_at) for t in printers),
+    "found": sorted(h.title for h in search(user=User.objects.get(username="agent"),
+                                               q="printer fire", per_page=100).hits),
+}))
+"""
+
+
+def details(env: dict[str, str]) -> dict:
+    return json.loads(shell(env, DETAILS).strip().splitlines()[-1])
+
+
+def assert_details_restored(restored: dict, source: dict) -> None:
+    assert restored == source
+    assert len(restored["comments"]) == 2 and restored["pauses"] == ["vendor", "vendor"]
+    assert len(restored["clocks"]) >= 2 * 12
+    assert sorted(set(restored["found"])) == sorted(f"Printer {n} on fire" for n in range(12))
+
 
 COUNT = """
 from backline.tickets.models import Attachment, Ticket, TicketEvent
@@ -75,7 +124,7 @@ def _env(data_dir: Path, database_url: str | None = None) -> dict[str, str]:
 
 def run(env: dict[str, str], *args: str, ok: bool = True) -> subprocess.CompletedProcess:
     result = subprocess.run(
-        [*BACKLINE, *args], env=env, capture_output=True, text=True, timeout=120, check=False
+        [*BACKLINE, *args], env=env, capture_output=True, text=True, timeout=300, check=False
     )
     if ok:
         assert result.returncode == 0, result.stdout + result.stderr
@@ -172,6 +221,7 @@ def test_sqlite_backup_while_writing_then_restore(
     assert events >= tickets + attachments  # each ticket's creation and each attachment
     expected = counts(sqlite_source)
     assert (sha, data) == expected[3:]
+    assert_details_restored(details(target), details(sqlite_source))
     assert bytes.fromhex(data).endswith(b"end of the attachment")
     # The restored database is the application's own again: it takes new writes.
     shell(target, POPULATE)
@@ -224,7 +274,9 @@ def test_restore_refuses_a_file_that_is_not_a_backup(tmp_path: Path) -> None:
 
     missing = run(target, "restore", str(tmp_path / "nothing.sqlite3"), ok=False)
     assert missing.returncode == 2 and "No backup file" in missing.stderr
-    assert not (tmp_path / "fresh" / "backline.sqlite3").exists()  # nothing was touched
+    # Nothing was written: the settings may have created the empty 0600 file, no more.
+    database = tmp_path / "fresh" / "backline.sqlite3"
+    assert not database.exists() or database.stat().st_size == 0
 
 
 def test_an_interrupted_backup_leaves_no_file_that_looks_complete(tmp_path: Path) -> None:
@@ -291,6 +343,7 @@ def test_postgresql_round_trip(pg_databases: tuple[str, str], tmp_path: Path) ->
     assert tickets >= before >= 12 + 3
     assert attachments == 2 and events >= tickets + attachments
     assert (sha, data) == counts(source)[3:]
+    assert_details_restored(details(target), details(source))
 
     refused = run(target, "restore", str(path), ok=False)
     assert refused.returncode == 2 and "--force" in refused.stderr
