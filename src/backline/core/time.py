@@ -8,14 +8,23 @@ from django.utils import timezone
 
 from backline.core.errors import DomainError
 
+# The days a report or filter may name (see local_day_range).
+FIRST_DAY = date(1970, 1, 1)
+LAST_DAY = date(9998, 12, 31)
+
 
 def local_day_range(start: date | None, end: date | None, *, default_days: int = 30):
     """[start of `start`, start of the day after `end`) in the local time zone, as aware datetimes.
 
     Missing ends default to the last `default_days` days up to today; start after end is refused.
     """
+    # Long ago zoneinfo answers local mean time (offsets with seconds, not valid RFC 3339),
+    # and the last day of year 9999 has no day after it.
+    for name, day in (("start", start), ("end", end)):
+        if day is not None and not FIRST_DAY <= day <= LAST_DAY:
+            raise DomainError(f"Choose a day between {FIRST_DAY} and {LAST_DAY}.", field=name)
     end = end or timezone.localdate()
-    start = start or end - timedelta(days=default_days)
+    start = start or max(end - timedelta(days=default_days), FIRST_DAY)
     if start > end:
         raise DomainError("The start day must not be after the end day.", field="start")
     tz = timezone.get_current_timezone()

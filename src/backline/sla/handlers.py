@@ -18,6 +18,7 @@ _CLOCK_EVENTS = frozenset(
         EventKind.DEESCALATED,
         EventKind.ACCEPTED,
         EventKind.UPDATED,
+        EventKind.ASSIGNED,
     }
 )
 
@@ -31,6 +32,8 @@ def on_event(sender, event, **kwargs: Any) -> None:
     if event.kind == EventKind.UPDATED and "priority" not in (
         (event.data or {}).get("changes") or {}
     ):
+        return
+    if event.kind == EventKind.ASSIGNED and "from_tier" not in (event.data or {}):
         return
     _follow(event)
     ticket = event.ticket
@@ -67,6 +70,11 @@ def _follow(event) -> None:
         return
     if kind in (EventKind.ESCALATED, EventKind.RETURNED, EventKind.DEESCALATED):
         _on_move(ticket, kind, data, at)
+        return
+    if kind == EventKind.ASSIGNED:
+        # A reassignment to a team of another tier moves the OLA clocks like a workflow move.
+        if data.get("from_tier") is not None:
+            _on_move(ticket, kind, data, at)
         return
     if kind == EventKind.ACCEPTED:
         services.clocks_stop(ticket=ticket, targets=[Target.OLA_ACCEPT], tier=ticket.tier, at=at)
