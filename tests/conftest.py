@@ -52,6 +52,12 @@ def manager(db):
 
 
 @pytest.fixture
+def admin(db):
+    """An admin: a manager who also configures the desk (routing, SLA, webhooks, imports…)."""
+    return UserFactory(username="ada", first_name="Ada", last_name="Admin", role=Role.ADMIN)
+
+
+@pytest.fixture
 def requester(db):
     return UserFactory(username="rita", first_name="Rita", last_name="Sales", role=Role.REQUESTER)
 
@@ -61,8 +67,10 @@ def other_requester(db):
     return UserFactory(username="rob", first_name="Rob", last_name="Finance", role=Role.REQUESTER)
 
 
-def api_client_for(user) -> Client:
-    _, secret = token_create(user=user, name="tests")
+def api_client_for(user, scope: str = "admin") -> Client:
+    """An API client with a token of `user`; admin scope by default, so a test meets only the
+    user's role (tests of scopes pass a narrower one)."""
+    _, secret = token_create(user=user, name="tests", scope=scope)
     return Client(HTTP_AUTHORIZATION=f"Bearer {secret}")
 
 

@@ -132,7 +132,7 @@ def week(l1_agent, l2_agent, l3_agent, service_desk, app_support, engineering, r
     tickets.ticket_transition(
         actor=l1_agent, ticket=g, action="cancel", note="Raised twice.", at=t(3, 7, 11)
     )
-    problem_create(actor=l2_agent, title="CRM reports", tickets=[a, b, c], at=t(3, 6, 9))
+    problem_create(actor=l1_agent, title="CRM reports", tickets=[a, b, c], at=t(3, 6, 9))
     rating_submit(ticket=a, score=5, at=t(3, 2, 12))
     rating_submit(ticket=c, score=2, at=t(3, 4, 11))
     rating_submit(ticket=h, score=4, at=t(3, 2, 10))
@@ -239,9 +239,9 @@ def test_filters_narrow_every_cohort(week, app_support):
     assert (team["created"], team["resolved"], team["escalation_rate"]) == (1, 1, 1.0)
 
 
-def test_each_number_lists_the_tickets_behind_it(week):
+def test_each_number_lists_the_tickets_behind_it(week, manager):
     f = the_week()
-    numbers = lambda key: sorted(x.ticket.title[0] for x in queries.show_tickets(f, key))  # noqa: E731
+    numbers = lambda key: sorted(x.ticket.title[0] for x in queries.show_tickets(f, key, manager))  # noqa: E731
     assert numbers("reached_t2") == ["A", "C", "D"]
     assert numbers("l1_resolved") == ["B", "H", "I"]
     assert numbers("breached:sla_resolution") == ["I"]
@@ -369,7 +369,7 @@ def test_warning_thresholds_are_all_saved_or_none(manager, l2_agent, client):
     assert WarningThreshold.objects.get(key="escalation_volume").enabled is False
 
 
-def test_chart_bars_link_to_their_tickets(week):
+def test_chart_bars_link_to_their_tickets(week, manager):
     from urllib.parse import parse_qs
 
     from backline.analytics import dashboard
@@ -382,7 +382,10 @@ def test_chart_bars_link_to_their_tickets(week):
         ["created"],
     )
     f = analytics_filters.parse({k: v[0] for k, v in first_day.items() if k != "show"})
-    assert sorted(x.ticket.title[0] for x in queries.show_tickets(f, "created")) == ["A", "B"]
+    assert sorted(x.ticket.title[0] for x in queries.show_tickets(f, "created", manager)) == [
+        "A",
+        "B",
+    ]
     assert parse_qs(charts["sla"]["links"][0])["show"] == ["breached:sla_response"]
     assert parse_qs(charts["mttr"]["links"][0])["priority"] == ["1"]
 

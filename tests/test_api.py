@@ -361,11 +361,11 @@ def test_api_timeline_query_count_does_not_grow_with_comments(
     assert len(many.captured_queries) == len(few.captured_queries)
 
 
-def test_api_tickets_without_a_team_follow_set_mode_routing_rules(api, manager, app_support):
+def test_api_tickets_without_a_team_follow_set_mode_routing_rules(api, admin, app_support):
     from backline.tickets.routing import routing_rule_create
 
-    routing_rule_create(actor=manager, name="CRM", team=app_support, mode="set", keywords="crm")
-    routing_rule_create(actor=manager, name="Printers", team=app_support, keywords="printer")
+    routing_rule_create(actor=admin, name="CRM", team=app_support, mode="set", keywords="crm")
+    routing_rule_create(actor=admin, name="Printers", team=app_support, keywords="printer")
     routed = post(api, "/api/v1/tickets", {"title": "CRM report crashes"}).json()
     assert routed["team"]["name"] == "Application Support" and routed["tier"] == 2
     suggested_only = post(api, "/api/v1/tickets", {"title": "Printer jam"}).json()

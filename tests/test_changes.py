@@ -308,7 +308,7 @@ def test_linking_a_cause_records_it_on_both_sides_and_the_latest_kind_wins(case_
     events = TicketEvent.objects.filter(ticket=ticket, kind=EventKind.CHANGE_LINKED)
     assert [e.data["kind"] for e in events.order_by("id")] == ["suspected", "confirmed"]
     assert queries.what_changed(ticket)[0].link_kind == "confirmed"
-    assert [lk.ticket for lk in queries.change_incidents(param)] == [ticket]
+    assert [lk.ticket for lk in queries.change_incidents(param, l2_agent)] == [ticket]
     services.ticket_change_unlink(actor=l2_agent, ticket=ticket, change=param)
     assert not TicketChangeLink.objects.exists()
     assert TicketEvent.objects.filter(ticket=ticket, kind=EventKind.CHANGE_UNLINKED).count() == 1

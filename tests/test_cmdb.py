@@ -80,22 +80,22 @@ def test_walks_are_safe_on_cycles_and_give_shortest_distances():
 
 
 @pytest.fixture
-def stack(manager, app_support):
+def stack(admin, app_support):
     """CRM runs on app01, which runs on vm01; db01 connects app01; the portal depends on CRM."""
-    crm = services.service_create(name="CRM", owner_team=app_support, actor=manager)
-    portal_svc = services.service_create(name="Customer portal", actor=manager)
+    crm = services.service_create(name="CRM", owner_team=app_support, actor=admin)
+    portal_svc = services.service_create(name="Customer portal", actor=admin)
     vm = services.item_create(
-        name="vm01", ci_type="server", owner_team=app_support, actor=manager,
+        name="vm01", ci_type="server", owner_team=app_support, actor=admin,
         attributes={"hostname": "vm01", "cpus": "4"},
     )  # fmt: skip
-    app = services.item_create(name="app01", ci_type="application", service=crm, actor=manager)
-    db = services.item_create(name="db01", ci_type="database", actor=manager)
+    app = services.item_create(name="app01", ci_type="application", service=crm, actor=admin)
+    db = services.item_create(name="db01", ci_type="database", actor=admin)
     portal = services.item_create(
-        name="portal-web", ci_type="application", service=portal_svc, actor=manager
+        name="portal-web", ci_type="application", service=portal_svc, actor=admin
     )
-    services.dependency_add(actor=manager, source=app, kind="runs_on", target_ci=vm)
-    services.dependency_add(actor=manager, source=app, kind="connects_to", target_ci=db)
-    services.dependency_add(actor=manager, source=portal, kind="depends_on", target_service=crm)
+    services.dependency_add(actor=admin, source=app, kind="runs_on", target_ci=vm)
+    services.dependency_add(actor=admin, source=app, kind="connects_to", target_ci=db)
+    services.dependency_add(actor=admin, source=portal, kind="depends_on", target_service=crm)
     return {"crm": crm, "portal_svc": portal_svc, "vm": vm, "app": app, "db": db, "portal": portal}
 
 
@@ -117,28 +117,28 @@ def test_upstream_for_changes_app(stack):
     assert queries.ticket_context_cis(None, None) == {}
 
 
-def test_dependency_add_refuses_self_edges_and_duplicates(stack, manager):
+def test_dependency_add_refuses_self_edges_and_duplicates(stack, admin):
     with pytest.raises(DomainError, match="itself"):
         services.dependency_add(
-            actor=manager, source=stack["app"], kind="depends_on", target_ci=stack["app"]
+            actor=admin, source=stack["app"], kind="depends_on", target_ci=stack["app"]
         )
     with pytest.raises(DomainError, match="already"):
         services.dependency_add(
-            actor=manager, source=stack["app"], kind="runs_on", target_ci=stack["vm"]
+            actor=admin, source=stack["app"], kind="runs_on", target_ci=stack["vm"]
         )
     # A cycle is allowed in the data; walks stay finite.
     services.dependency_add(
-        actor=manager, source=stack["vm"], kind="depends_on", target_ci=stack["app"]
+        actor=admin, source=stack["vm"], kind="depends_on", target_ci=stack["app"]
     )
     assert {c.name for c, _ in queries.ci_impact(stack["vm"])["cis"]} == {"app01", "portal-web"}
 
 
-def test_item_create_checks_type_and_attributes(manager):
+def test_item_create_checks_type_and_attributes(admin):
     with pytest.raises(DomainError) as exc:
-        services.item_create(name="x", ci_type="spaceship", actor=manager)
+        services.item_create(name="x", ci_type="spaceship", actor=admin)
     assert exc.value.field == "ci_type"
     with pytest.raises(DomainError) as exc:
-        services.item_create(name="x", ci_type="server", actor=manager, attributes={"cpus": "many"})
+        services.item_create(name="x", ci_type="server", actor=admin, attributes={"cpus": "many"})
     assert exc.value.field == "attributes.cpus"
 
 
@@ -153,10 +153,10 @@ def test_writes_need_a_manager_or_the_owner_team(stack, l1_agent, l2_agent, requ
         services.ci_type_create(actor=l2_agent, slug="robot", name="Robot")
 
 
-def test_stale_edit_is_a_conflict_naming_who_changed_it(stack, l2_agent, manager):
+def test_stale_edit_is_a_conflict_naming_who_changed_it(stack, l2_agent, admin):
     vm = stack["vm"]
-    services.item_update(actor=manager, item=vm, version=1, description="changed")
-    with pytest.raises(Conflict, match="Maria Lead"):
+    services.item_update(actor=admin, item=vm, version=1, description="changed")
+    with pytest.raises(Conflict, match="Ada Admin"):
         services.item_update(actor=l2_agent, item=vm, version=1, description="mine")
     vm.refresh_from_db()
     assert (vm.version, vm.description) == (2, "changed")
@@ -164,12 +164,12 @@ def test_stale_edit_is_a_conflict_naming_who_changed_it(stack, l2_agent, manager
     assert kinds[0] == "updated"
 
 
-def test_retire_and_ci_type_update(stack, manager):
-    retired = services.item_retire(actor=manager, item=stack["db"])
+def test_retire_and_ci_type_update(stack, admin):
+    retired = services.item_retire(actor=admin, item=stack["db"])
     assert retired.status == "retired"
     server = CiType.objects.get(slug="server")
     updated = services.ci_type_update(
-        actor=manager, ci_type=server, attributes=[{"name": "hostname", "required": True}]
+        actor=admin, ci_type=server, attributes=[{"name": "hostname", "required": True}]
     )
     assert updated.attributes == [{"name": "hostname", "type": "text", "required": True}]
 
@@ -202,11 +202,11 @@ BAD_CIS = (
 )
 
 
-def test_dry_run_reports_every_bad_row_and_changes_nothing(stack, manager):
+def test_dry_run_reports_every_bad_row_and_changes_nothing(stack, admin):
     before = _snapshot()
     for dry_run in (True, False):
         result = importer.import_csv(
-            actor=manager, kind="cis", data=BAD_CIS.encode(), dry_run=dry_run
+            actor=admin, kind="cis", data=BAD_CIS.encode(), dry_run=dry_run
         )
         assert not result.ok
         got = {(e.line, e.column) for e in result.errors}
@@ -219,16 +219,16 @@ def test_dry_run_reports_every_bad_row_and_changes_nothing(stack, manager):
         assert _snapshot() == before
 
 
-def test_clean_file_imports_all_and_reimport_updates(stack, manager):
+def test_clean_file_imports_all_and_reimport_updates(stack, admin):
     data = (
         "\ufeffName;Type;Service;Criticality;attr.hostname;attr.cpus\n"
         "web01;server;CRM;critical;web01;4\n"
         'web02;server;CRM;low;"web\n02";8\n'
     ).encode()
-    check = importer.import_csv(actor=manager, kind="cis", data=data, dry_run=True)
+    check = importer.import_csv(actor=admin, kind="cis", data=data, dry_run=True)
     assert (check.ok, check.created, check.delimiter) == (True, 2, ";")
     assert not ConfigurationItem.objects.filter(name="web01").exists()
-    done = importer.import_csv(actor=manager, kind="cis", data=data, dry_run=False)
+    done = importer.import_csv(actor=admin, kind="cis", data=data, dry_run=False)
     assert done.imported and done.created == 2
     web01 = ConfigurationItem.objects.get(name="web01")
     assert (web01.service, web01.criticality, web01.attributes) == (
@@ -237,23 +237,19 @@ def test_clean_file_imports_all_and_reimport_updates(stack, manager):
         {"hostname": "web01", "cpus": 4},
     )
     deps = "source,kind,target_ci,target_service\nweb01,runs on,vm01,\nweb02,depends_on,,CRM\n"
-    done = importer.import_csv(
-        actor=manager, kind="dependencies", data=deps.encode(), dry_run=False
-    )
+    done = importer.import_csv(actor=admin, kind="dependencies", data=deps.encode(), dry_run=False)
     assert (done.ok, done.created) == (True, 2)
-    again = importer.import_csv(
-        actor=manager, kind="dependencies", data=deps.encode(), dry_run=False
-    )
+    again = importer.import_csv(actor=admin, kind="dependencies", data=deps.encode(), dry_run=False)
     assert (again.created, again.unchanged) == (0, 2)
     assert "CRM" in {s.name for s, _ in queries.ci_impact(stack["vm"])["services"]}
 
 
-def test_line_numbers_follow_multiline_cells_and_header_is_checked(manager):
+def test_line_numbers_follow_multiline_cells_and_header_is_checked(admin):
     data = b'name,description,colour\n"a","two\nlines",x\n'
-    result = importer.import_csv(actor=manager, kind="services", data=data)
+    result = importer.import_csv(actor=admin, kind="services", data=data)
     assert [(e.line, e.column) for e in result.errors] == [(1, "colour")]
     data = b'name,description,criticality\n"a","two\nlines",high\nb,,urgent\n'
-    result = importer.import_csv(actor=manager, kind="services", data=data)
+    result = importer.import_csv(actor=admin, kind="services", data=data)
     assert [(e.line, e.column) for e in result.errors] == [(4, "criticality")]
 
 
@@ -273,8 +269,8 @@ def test_export_names_everything(stack):
 # --- API -------------------------------------------------------------------------------------
 
 
-def test_api_ci_create_idempotent_patch_and_conflict(manager, app_support):
-    client = api_client_for(manager)
+def test_api_ci_create_idempotent_patch_and_conflict(admin, app_support):
+    client = api_client_for(admin)
     body = {"name": "api01", "ci_type": "server", "owner_team": app_support.pk,
             "attributes": {"hostname": "api01"}}  # fmt: skip
     first = client.post("/api/v1/cmdb/cis", body, content_type="application/json",
@@ -292,8 +288,8 @@ def test_api_ci_create_idempotent_patch_and_conflict(manager, app_support):
     assert stale.status_code == 409 and stale.json()["field"] == "version"
 
 
-def test_api_names_the_bad_field(manager):
-    client = api_client_for(manager)
+def test_api_names_the_bad_field(admin):
+    client = api_client_for(admin)
     bad = client.post("/api/v1/cmdb/cis", {"name": "x", "ci_type": "server",
                       "attributes": {"cpus": "lots"}}, content_type="application/json")  # fmt: skip
     assert bad.status_code == 422 and bad.json()["field"] == "attributes.cpus"
@@ -302,8 +298,8 @@ def test_api_names_the_bad_field(manager):
     assert bad.status_code == 422 and bad.json()["field"] == "service"
 
 
-def test_api_lists_impact_dependencies_import_export(stack, manager, requester):
-    client = api_client_for(manager)
+def test_api_lists_impact_dependencies_import_export(stack, admin, requester):
+    client = api_client_for(admin)
     listed = client.get("/api/v1/cmdb/cis", {"type": "application", "service": stack["crm"].pk})
     assert [i["name"] for i in listed.json()["items"]] == ["app01"]
     impact = client.get(f"/api/v1/cmdb/cis/{stack['vm'].pk}/impact").json()
@@ -333,9 +329,9 @@ def test_api_lists_impact_dependencies_import_export(stack, manager, requester):
 
 
 @pytest.fixture
-def web_manager(manager) -> Client:
+def web_manager(admin) -> Client:
     client = Client()
-    client.force_login(manager)
+    client.force_login(admin)
     return client
 
 
@@ -383,7 +379,7 @@ def test_service_pages_types_import_and_export(stack, web_manager, web):
     assert "app01" in web_manager.get(f"/cmdb/services/{stack['crm'].pk}").content.decode()
     assert web_manager.get("/cmdb/services").status_code == 200
     assert web_manager.get("/cmdb/types").status_code == 200
-    assert web.get("/cmdb/types").status_code == 403  # an L2 agent is not a manager
+    assert web.get("/cmdb/types").status_code == 403  # an L2 agent is not a admin
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     upload = SimpleUploadedFile("s.csv", b"name\nERP\n")

@@ -18,6 +18,7 @@ from backline.notifications.models import Notification
 from backline.tickets import services as ticket_services
 from backline.tickets.choices import EventKind, Status
 from backline.tickets.models import Ticket, TicketEvent
+from backline.tickets.services import ticket_watch
 from backline.tickets.signals import ticket_transition_requested
 from tests.conftest import api_client_for
 from tests.factories import TeamFactory, UserFactory, make_ticket
@@ -413,7 +414,10 @@ def test_api_task_errors(api, l2_agent, ticket, network, l3_agent, requester):
     patch(api, task_url, {"version": 1, "status": "in_progress"})
     stale = assert_error(patch(api, task_url, {"version": 1, "status": "cancelled"}), 409)
     assert stale["code"] == "version_conflict" and stale["field"] == "version"
-    assert_error(patch(api_client_for(l3_agent), task_url, {"version": 2, "status": "open"}), 403)
+    outsider = api_client_for(l3_agent)
+    assert_error(patch(outsider, task_url, {"version": 2, "status": "open"}), 404)  # unseen ticket
+    ticket_watch(actor=l2_agent, ticket=ticket, user=l3_agent)  # Omar sees it, not his task
+    assert_error(patch(outsider, task_url, {"version": 2, "status": "open"}), 403)
     # Tasks are internal: a requester neither lists nor reads them.
     mine = make_ticket(requester, title="My laptop")
     outsider = api_client_for(requester)

@@ -128,8 +128,9 @@ def test_reference_path_through_the_api(
     assert [p["state"] for p in packages] == ["returned", "accepted", "pending"]
 
 
-def test_escalation_errors(api, l1_agent, service_desk, app_support):
+def test_escalation_errors(l1_agent, service_desk, app_support):
     ticket = make_ticket(l1_agent, team=service_desk)
+    api = api_client_for(l1_agent)  # the desk that holds the ticket escalates it
     url = f"/api/v1/tickets/{ticket.number}/escalations"
     assert post(api, url, {"to_team": 999999}).json()["field"] == "to_team"
     assert post(api, url, {"to_team": service_desk.pk, "summary": "x"}).status_code == 422

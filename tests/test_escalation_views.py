@@ -37,8 +37,8 @@ def ticket(l1_agent, service_desk):
     return ticket
 
 
-def test_dialog_prefills_and_preselects_the_routed_team(desk_client, ticket, manager, app_support):
-    routing_rule_create(actor=manager, name="ERP", team=app_support, keywords="erp")
+def test_dialog_prefills_and_preselects_the_routed_team(desk_client, ticket, admin, app_support):
+    routing_rule_create(actor=admin, name="ERP", team=app_support, keywords="erp")
     response = desk_client.get(f"/tickets/{ticket.number}/escalate/", **HX)
     assert response.status_code == 200
     form = response.context["form"]

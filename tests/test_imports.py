@@ -270,10 +270,10 @@ def test_only_managers_create_imports(l2_agent):
     assert not ImportJob.objects.exists()
 
 
-def test_a_bad_mapping_is_refused_before_anything_is_stored(manager):
+def test_a_bad_mapping_is_refused_before_anything_is_stored(admin):
     with pytest.raises(DomainError) as exc:
         services.import_job_create(
-            actor=manager,
+            actor=admin,
             kind="event_log",
             file=upload(csv_bytes(["Case", "When"], [])),
             mapping=event_mapping(),
@@ -283,7 +283,7 @@ def test_a_bad_mapping_is_refused_before_anything_is_stored(manager):
     assert not ImportJob.objects.exists()
 
 
-def test_dry_run_reports_row_errors_and_writes_nothing(manager):
+def test_dry_run_reports_row_errors_and_writes_nothing(admin):
     rows = [
         *STORY,
         ("C-2", "Open", "yesterday", "sam", "Service Desk"),
@@ -292,7 +292,7 @@ def test_dry_run_reports_row_errors_and_writes_nothing(manager):
         ("C-4", "Open", at(1), "newbie", "Service Desk"),
     ]
     users, teams = User.objects.count(), Team.objects.count()
-    job = run(manager, csv_bytes(HEADER, rows), dry_run=True)
+    job = run(admin, csv_bytes(HEADER, rows), dry_run=True)
     assert job.state == ImportState.DONE
     assert (job.rows_total, job.rows_done, job.created, job.error_count) == (12, 12, 2, 3)
     errors = job.report["errors"]
@@ -361,10 +361,10 @@ def _shape(ticket):
 
 
 def test_an_imported_case_looks_like_the_same_story_told_natively(
-    manager, l1_agent, l2_agent, service_desk, app_support
+    admin, l1_agent, l2_agent, service_desk, app_support
 ):
     native = _native_story(l1_agent, l2_agent, service_desk, app_support)
-    job = run(manager, csv_bytes(HEADER, STORY))
+    job = run(admin, csv_bytes(HEADER, STORY))
     assert (job.state, job.created, job.error_count) == (ImportState.DONE, 1, 0)
     imported = Ticket.objects.get(external_system="oldsm", external_id="C-1")
     assert _shape(imported) == _shape(native)
@@ -388,19 +388,19 @@ def test_an_imported_case_looks_like_the_same_story_told_natively(
     assert imported.requester.username == "import-oldsm" and not imported.requester.is_active
 
 
-def test_reimporting_the_same_file_skips_the_tickets_it_has(manager, service_desk, app_support):
+def test_reimporting_the_same_file_skips_the_tickets_it_has(admin, service_desk, app_support):
     content = csv_bytes(HEADER, [*STORY, ("C-2", "Open", at(3), "sam", "Service Desk")])
-    first = run(manager, content)
-    second = run(manager, content)
+    first = run(admin, content)
+    second = run(admin, content)
     assert (first.created, first.skipped) == (2, 0)
     assert (second.created, second.skipped) == (0, 2)
     assert Ticket.objects.filter(external_system="oldsm").count() == 2
     assert TicketEvent.objects.filter(ticket__external_id="C-1").count() == 8
 
 
-def test_unknown_people_become_inactive_agents_and_new_groups_become_teams(manager):
+def test_unknown_people_become_inactive_agents_and_new_groups_become_teams(admin):
     job = run(
-        manager,
+        admin,
         csv_bytes(HEADER, [("Z1", "Open", at(0), "x.user@corp.example", "Ops L3")]),
         event_mapping(groups={"Ops L3": 3}),
     )
@@ -413,7 +413,7 @@ def test_unknown_people_become_inactive_agents_and_new_groups_become_teams(manag
     assert ticket.events.get().actor == user
 
 
-def test_a_ticket_csv_imports_each_row_as_a_ticket(manager, l2_agent, app_support):
+def test_a_ticket_csv_imports_each_row_as_a_ticket(admin, l2_agent, app_support):
     header = ["Number", "Opened", "Resolved", "Closed", "Priority", "Team", "Assignee", "State"]
     rows = [
         [
@@ -449,7 +449,7 @@ def test_a_ticket_csv_imports_each_row_as_a_ticket(manager, l2_agent, app_suppor
         ),
         "groups": {"Application Support": 2},
     }
-    job = run(manager, csv_bytes(header, rows), mapping, kind="ticket_csv")
+    job = run(admin, csv_bytes(header, rows), mapping, kind="ticket_csv")
     assert (job.created, job.error_count, job.rows_done) == (2, 1, 3)
     assert job.report["errors"][0]["column"] == "Priority"
     closed = Ticket.objects.get(external_id="INC1")
@@ -468,7 +468,7 @@ def test_a_ticket_csv_imports_each_row_as_a_ticket(manager, l2_agent, app_suppor
     assert Ticket.objects.get(external_id="INC2").status == Status.NEW
 
 
-def test_a_crash_keeps_committed_batches_and_a_rerun_finishes(manager, monkeypatch):
+def test_a_crash_keeps_committed_batches_and_a_rerun_finishes(admin, monkeypatch):
     rows = [(f"K{i}", "Open", at(i), "sam", "Service Desk") for i in range(5)]
     monkeypatch.setattr(services, "BATCH", 2)
     original = services._Run.write
@@ -481,7 +481,7 @@ def test_a_crash_keeps_committed_batches_and_a_rerun_finishes(manager, monkeypat
         return original(self, lives, bad_rows)
 
     monkeypatch.setattr(services._Run, "write", flaky)
-    job = run(manager, csv_bytes(HEADER, rows))
+    job = run(admin, csv_bytes(HEADER, rows))
     assert job.state == ImportState.FAILED
     assert "disk full" in job.report["reason"]
     assert Ticket.objects.count() == 2
@@ -490,15 +490,15 @@ def test_a_crash_keeps_committed_batches_and_a_rerun_finishes(manager, monkeypat
     assert Ticket.objects.count() == 5
 
 
-def test_a_finished_job_does_not_run_twice(manager):
-    job = run(manager, csv_bytes(HEADER, STORY))
+def test_a_finished_job_does_not_run_twice(admin):
+    job = run(admin, csv_bytes(HEADER, STORY))
     assert services.import_job_run(job.pk).created == 1
     assert Ticket.objects.count() == 1
 
 
-def test_a_job_already_running_is_a_conflict(manager):
+def test_a_job_already_running_is_a_conflict(admin):
     job = services.import_job_create(
-        actor=manager,
+        actor=admin,
         kind="event_log",
         file=upload(csv_bytes(HEADER, STORY)),
         mapping=event_mapping(),
@@ -510,9 +510,9 @@ def test_a_job_already_running_is_a_conflict(manager):
     assert not Ticket.objects.exists()
 
 
-def test_the_progress_poll_reloads_the_page_once_the_job_has_finished(manager_web, manager):
+def test_the_progress_poll_reloads_the_page_once_the_job_has_finished(manager_web, admin):
     job = services.import_job_create(
-        actor=manager,
+        actor=admin,
         kind="event_log",
         file=upload(csv_bytes(HEADER, STORY)),
         mapping=event_mapping(),
@@ -527,7 +527,7 @@ def test_the_progress_poll_reloads_the_page_once_the_job_has_finished(manager_we
     assert done["HX-Refresh"] == "true" and 'value="100"' in done.content.decode()
 
 
-def test_one_hundred_thousand_events_import_completely(manager, tmp_path):
+def test_one_hundred_thousand_events_import_completely(admin, tmp_path):
     """~20k cases × 5 events; the numbers are timed by bench/import.py, not here."""
     path = tmp_path / "big.csv"
     rng = random.Random(5)  # noqa: S311 - test data, not secrets
@@ -545,7 +545,7 @@ def test_one_hundred_thousand_events_import_completely(manager, tmp_path):
                     group = rng.choice(groups[1:])
                 writer.writerow([f"B{c}", activity, at(start + k * 30), f"agent{c % 40}", group])
     job = services.import_job_create(
-        actor=manager,
+        actor=admin,
         kind="event_log",
         file=upload(path.read_bytes(), "big.csv"),
         mapping=event_mapping(),
@@ -577,9 +577,9 @@ def _post(client, content: bytes, mapping, **extra):
 
 
 def test_api_creates_a_job_runs_it_and_reports_progress_and_errors(
-    manager, django_capture_on_commit_callbacks
+    admin, django_capture_on_commit_callbacks
 ):
-    client = api_client_for(manager)
+    client = api_client_for(admin)
     rows = [*STORY, ("C-9", "Open", "not a time", "sam", "Service Desk")]
     with django_capture_on_commit_callbacks(execute=True):
         response = _post(client, csv_bytes(HEADER, rows), event_mapping())
@@ -596,8 +596,8 @@ def test_api_creates_a_job_runs_it_and_reports_progress_and_errors(
     assert listed["count"] == 1 and listed["items"][0]["id"] == job_id
 
 
-def test_api_refuses_a_bad_mapping_naming_the_field(manager):
-    client = api_client_for(manager)
+def test_api_refuses_a_bad_mapping_naming_the_field(admin):
+    client = api_client_for(admin)
     response = _post(client, csv_bytes(HEADER, STORY), {"system": "oldsm", "columns": {}})
     assert response.status_code == 422
     assert response.json()["field"] == "mapping.columns"
@@ -609,24 +609,24 @@ def test_api_refuses_a_bad_mapping_naming_the_field(manager):
     assert not ImportJob.objects.exists()
 
 
-def test_api_is_for_managers_only(l2_agent, manager):
+def test_api_is_for_managers_only(l2_agent, admin):
     client = api_client_for(l2_agent)
     assert _post(client, csv_bytes(HEADER, STORY), event_mapping()).status_code == 403
     assert client.get("/api/v1/imports").status_code == 403
-    job = run(manager, csv_bytes(HEADER, STORY), dry_run=True)
+    job = run(admin, csv_bytes(HEADER, STORY), dry_run=True)
     assert client.get(f"/api/v1/imports/{job.pk}").status_code == 403
-    assert api_client_for(manager).get("/api/v1/imports/999999").status_code == 404
+    assert api_client_for(admin).get("/api/v1/imports/999999").status_code == 404
 
 
 # --- pages ----------------------------------------------------------------------------------
 
 
 @pytest.fixture
-def manager_web(manager):
+def manager_web(admin):
     from django.test import Client
 
     client = Client()
-    client.force_login(manager)
+    client.force_login(admin)
     return client
 
 
@@ -701,7 +701,7 @@ def test_agents_cannot_open_the_import_pages(web):
 
 
 def test_imported_history_counts_in_every_metric_like_the_native_story(
-    manager, l1_agent, l2_agent, service_desk, app_support
+    admin, l1_agent, l2_agent, service_desk, app_support
 ):
     """Both tellings of STORY give the same analytics fact, so every dashboard number counts
     them alike — except what the other system cannot tell us: Backline's SLA clocks (imported
@@ -710,7 +710,7 @@ def test_imported_history_counts_in_every_metric_like_the_native_story(
     from backline.analytics.services import facts_sync
 
     native = _native_story(l1_agent, l2_agent, service_desk, app_support)
-    run(manager, csv_bytes(HEADER, STORY))
+    run(admin, csv_bytes(HEADER, STORY))
     imported = Ticket.objects.get(external_system="oldsm", external_id="C-1")
     facts_sync()
     skip = {

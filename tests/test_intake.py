@@ -13,6 +13,7 @@ from django.db import connection
 from django.test import Client
 
 from backline.accounts.choices import Role
+from backline.accounts.models import TeamMembership
 from backline.cmdb.models import ConfigurationItem, Service
 from backline.core.errors import DomainError, PermissionDenied
 from backline.intake import rules, services
@@ -41,9 +42,9 @@ def ops(db):
 
 
 @pytest.fixture
-def source_and_token(manager, monitoring, ops):
+def source_and_token(admin, monitoring, ops):
     return services.alert_source_create(
-        actor=manager, name="Prometheus", kind=SourceKind.ALERTMANAGER, requester=monitoring,
+        actor=admin, name="Prometheus", kind=SourceKind.ALERTMANAGER, requester=monitoring,
         team=ops,
     )  # fmt: skip
 
@@ -203,7 +204,8 @@ def test_firing_firing_resolved_is_one_incident_counted_twice_and_auto_resolved(
     assert AlertNotification.objects.filter(source=source).count() == 3
 
 
-def test_a_touched_incident_gets_a_note_instead_of_being_resolved(source, l2_agent):
+def test_a_touched_incident_gets_a_note_instead_of_being_resolved(source, l2_agent, ops):
+    TeamMembership.objects.create(user=l2_agent, team=ops)  # the alerts' team works it
     receive(source, incoming())
     ticket = Ticket.objects.get()
     ticket_comment(actor=l2_agent, ticket=ticket, body="Looking at the app logs.", internal=True)
@@ -217,7 +219,8 @@ def test_a_touched_incident_gets_a_note_instead_of_being_resolved(source, l2_age
     assert Alert.objects.get().status == AlertStatus.RESOLVED
 
 
-def test_resolved_then_firing_again_while_people_work_it_stays_one_incident(source, l2_agent):
+def test_resolved_then_firing_again_while_people_work_it_stays_one_incident(source, l2_agent, ops):
+    TeamMembership.objects.create(user=l2_agent, team=ops)  # the alerts' team works it
     receive(source, incoming())
     ticket = Ticket.objects.get()
     ticket_comment(actor=l2_agent, ticket=ticket, body="On it.", internal=True)
@@ -240,11 +243,11 @@ def test_firing_after_the_incident_was_resolved_opens_a_new_related_incident(sou
     assert Alert.objects.filter(status=AlertStatus.FIRING).get().ticket == second
 
 
-def test_still_firing_after_people_resolved_the_incident_opens_a_new_one(source, manager):
+def test_still_firing_after_people_resolved_the_incident_opens_a_new_one(source, admin):
     receive(source, incoming())
     first = Ticket.objects.get()
     ticket_transition(
-        actor=manager, ticket=first, action="resolve", resolution_code="fixed",
+        actor=admin, ticket=first, action="resolve", resolution_code="fixed",
         resolution_notes="Restarted the app.",
     )  # fmt: skip
     again = receive(source, incoming(), at=T0 + timedelta(hours=1))
@@ -269,15 +272,15 @@ def test_a_batch_handles_every_alert_and_duplicates_in_it(source):
     assert Alert.objects.get(fingerprint="a").occurrences == 2
 
 
-def test_rules_pick_service_ci_team_priority_and_title(source, manager, engineering):
+def test_rules_pick_service_ci_team_priority_and_title(source, admin, engineering):
     crm = Service.objects.create(name="CRM")
     app = ConfigurationItem.objects.create(name="crm-app-01", ci_type="server", service=crm)
     services.alert_rule_create(
-        actor=manager, name="warnings are low", matchers=rules.parse_matchers("severity=warning"),
+        actor=admin, name="warnings are low", matchers=rules.parse_matchers("severity=warning"),
         impact=Level.LOW, urgency=Level.LOW,
     )  # fmt: skip
     services.alert_rule_create(
-        actor=manager, name="CRM critical", source=source,
+        actor=admin, name="CRM critical", source=source,
         matchers=rules.parse_matchers("severity=critical\nservice=crm"),
         service=crm, team=engineering, impact=Level.HIGH, urgency=Level.HIGH,
         title_template="CRM: {alertname} on {instance}",
@@ -302,8 +305,8 @@ def test_without_a_rule_the_labels_name_the_ci_and_its_owner_team(source, engine
     assert ticket.priority == 3  # the source's medium × medium
 
 
-def test_an_inactive_source_stores_nothing(source, manager):
-    services.alert_source_update(actor=manager, source=source, is_active=False)
+def test_an_inactive_source_stores_nothing(source, admin):
+    services.alert_source_update(actor=admin, source=source, is_active=False)
     source.refresh_from_db()
     with pytest.raises(PermissionDenied):
         receive(source, incoming())
@@ -319,23 +322,23 @@ def test_only_managers_configure_sources_and_rules(l2_agent, monitoring):
         services.alert_rule_create(actor=l2_agent, name="x", matchers=[])
 
 
-def test_rules_move_and_refuse_a_ci_of_another_service(manager):
-    a = services.alert_rule_create(actor=manager, name="a", matchers=[])
-    b = services.alert_rule_create(actor=manager, name="b", matchers=[])
-    services.alert_rule_move(actor=manager, rule=b, direction="up")
+def test_rules_move_and_refuse_a_ci_of_another_service(admin):
+    a = services.alert_rule_create(actor=admin, name="a", matchers=[])
+    b = services.alert_rule_create(actor=admin, name="b", matchers=[])
+    services.alert_rule_move(actor=admin, rule=b, direction="up")
     assert list(AlertRule.objects.values_list("name", flat=True)) == ["b", "a"]
     crm, erp = Service.objects.create(name="CRM"), Service.objects.create(name="ERP")
     ci = ConfigurationItem.objects.create(name="erp-app-01", ci_type="server", service=erp)
     with pytest.raises(DomainError) as err:
-        services.alert_rule_update(actor=manager, rule=a, service=crm, ci=ci)
+        services.alert_rule_update(actor=admin, rule=a, service=crm, ci=ci)
     assert err.value.field == "ci"
 
 
-def test_the_token_is_checked_and_regenerating_it_retires_the_old_one(source, token, manager):
+def test_the_token_is_checked_and_regenerating_it_retires_the_old_one(source, token, admin):
     assert services.alert_source_authenticate(token, SourceKind.ALERTMANAGER) == source
     with pytest.raises(PermissionDenied, match="post to /api/v1/alerts/alertmanager"):
         services.alert_source_authenticate(token, SourceKind.GRAFANA)
-    _, fresh = services.alert_source_token_regenerate(actor=manager, source=source)
+    _, fresh = services.alert_source_token_regenerate(actor=admin, source=source)
     with pytest.raises(services.Unauthorized):
         services.alert_source_authenticate(token, SourceKind.ALERTMANAGER)
     assert services.alert_source_authenticate(fresh, SourceKind.ALERTMANAGER) == source
@@ -343,10 +346,10 @@ def test_the_token_is_checked_and_regenerating_it_retires_the_old_one(source, to
 
 
 @pytest.mark.django_db(transaction=True)
-def test_two_deliveries_of_a_new_alert_at_once_open_one_incident(manager, ops):
+def test_two_deliveries_of_a_new_alert_at_once_open_one_incident(admin, ops):
     monitoring = UserFactory(username="monitoring", role=Role.REQUESTER)
     source, _ = services.alert_source_create(
-        actor=manager, name="Prom", kind=SourceKind.ALERTMANAGER, requester=monitoring, team=ops
+        actor=admin, name="Prom", kind=SourceKind.ALERTMANAGER, requester=monitoring, team=ops
     )
     barrier = threading.Barrier(2)
     errors: list[BaseException] = []
@@ -446,9 +449,9 @@ def test_a_body_that_is_not_json_is_400(source, token):
     assert not AlertNotification.objects.exists()
 
 
-def test_grafana_alerts_open_incidents_with_dashboard_links(manager, monitoring):
+def test_grafana_alerts_open_incidents_with_dashboard_links(admin, monitoring):
     _, token = services.alert_source_create(
-        actor=manager, name="Grafana", kind=SourceKind.GRAFANA, requester=monitoring
+        actor=admin, name="Grafana", kind=SourceKind.GRAFANA, requester=monitoring
     )
     alert = {
         "status": "firing",
@@ -478,9 +481,9 @@ def test_grafana_alerts_open_incidents_with_dashboard_links(manager, monitoring)
     assert done.json()["outcomes"][0]["outcome"] == "auto_resolved"
 
 
-def test_generic_json_dedupes_by_title_and_labels_without_a_fingerprint(manager, monitoring):
+def test_generic_json_dedupes_by_title_and_labels_without_a_fingerprint(admin, monitoring):
     _, token = services.alert_source_create(
-        actor=manager, name="Cron checks", kind=SourceKind.GENERIC, requester=monitoring
+        actor=admin, name="Cron checks", kind=SourceKind.GENERIC, requester=monitoring
     )
     body = {"status": "firing", "title": "Nightly backup failed", "severity": "critical",
             "labels": {"host": "backup-01"}, "description": "Exit code 2."}  # fmt: skip

@@ -7,6 +7,7 @@ import json
 import pytest
 from django.test import Client
 
+from backline.accounts.models import TeamMembership
 from backline.intake import services
 from backline.intake.choices import SourceKind
 from backline.intake.models import AlertRule, AlertSource
@@ -17,9 +18,9 @@ HX = {"HTTP_HX_REQUEST": "true"}
 
 
 @pytest.fixture
-def boss(manager) -> Client:
+def boss(admin) -> Client:
     client = Client()
-    client.force_login(manager)
+    client.force_login(admin)
     return client
 
 
@@ -84,7 +85,7 @@ def test_the_source_page_lists_alerts_and_notifications_and_refreshes_with_htmx(
     assert b"created" in fragment.content
 
 
-def test_rules_are_created_edited_moved_with_htmx_and_deleted(boss, manager):
+def test_rules_are_created_edited_moved_with_htmx_and_deleted(boss, admin):
     res = boss.post(
         "/settings/alerts/rules/new/",
         {"name": "Critical", "matchers": "severity=critical", "urgency": "1", "is_active": "on"},
@@ -92,7 +93,7 @@ def test_rules_are_created_edited_moved_with_htmx_and_deleted(boss, manager):
     assert res.status_code == 302
     bad = boss.post("/settings/alerts/rules/new/", {"name": "Broken", "matchers": "sev=~(x"})
     assert bad.status_code == 422 and b"not a valid regex" in bad.content
-    second = services.alert_rule_create(actor=manager, name="Catch-all", matchers=[])
+    second = services.alert_rule_create(actor=admin, name="Catch-all", matchers=[])
     first = AlertRule.objects.get(name="Critical")
     assert first.matchers == [{"label": "severity", "op": "=", "value": "critical"}]
     edit = boss.get(f"/settings/alerts/rules/{first.pk}/edit/")
@@ -106,13 +107,14 @@ def test_rules_are_created_edited_moved_with_htmx_and_deleted(boss, manager):
     assert gone.status_code == 302 and AlertRule.objects.count() == 1
 
 
-def test_the_ticket_page_shows_the_alert_panel(web, source, token):  # noqa: F811
+def test_the_ticket_page_shows_the_alert_panel(web, l2_agent, source, token):  # noqa: F811
     for _ in range(2):
         Client().post(
             "/api/v1/alerts/alertmanager", data=json.dumps(am_payload()),
             content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {token}",
         )  # fmt: skip
     ticket = Ticket.objects.get()
+    TeamMembership.objects.create(user=l2_agent, team=ticket.team)  # the agent works that queue
     page = web.get(f"/tickets/{ticket.number}/")
     assert page.status_code == 200
     assert b"Monitoring alert" in page.content and b"2 times" in page.content

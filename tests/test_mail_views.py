@@ -14,14 +14,14 @@ URL = "/settings/mailboxes/"
 
 
 @pytest.fixture
-def manager_web(manager) -> Client:
+def manager_web(admin) -> Client:
     client = Client()
-    client.force_login(manager)
+    client.force_login(admin)
     return client
 
 
-def test_list_shows_mailboxes_errors_and_recent_email(manager_web, manager, app_support):
-    box = mailbox_create(actor=manager, team=app_support, address=DESK)
+def test_list_shows_mailboxes_errors_and_recent_email(manager_web, admin, app_support):
+    box = mailbox_create(actor=admin, team=app_support, address=DESK)
     Mailbox.objects.filter(pk=box.pk).update(last_error="LOGIN failed: bad password")
     ticket = message_process(make_mail(sender="rita@example.com"), mailbox=box).ticket
 
@@ -51,8 +51,8 @@ def test_manager_adds_a_mailbox(manager_web, app_support):
     )  # fmt: skip
 
 
-def test_duplicate_address_is_a_form_error(manager_web, manager, app_support):
-    mailbox_create(actor=manager, team=app_support, address=DESK)
+def test_duplicate_address_is_a_form_error(manager_web, admin, app_support):
+    mailbox_create(actor=admin, team=app_support, address=DESK)
 
     response = manager_web.post(
         URL + "new/",
@@ -69,9 +69,9 @@ def test_agents_may_not_manage_mailboxes(web):
     assert web.get(URL + "new/").status_code == 403
 
 
-def test_manager_edits_a_mailbox_keeping_its_password(manager_web, manager, app_support):
+def test_manager_edits_a_mailbox_keeping_its_password(manager_web, admin, app_support):
     box = mailbox_create(
-        actor=manager, team=app_support, address=DESK, imap_host="imap.example.test",
+        actor=admin, team=app_support, address=DESK, imap_host="imap.example.test",
         imap_user="desk", imap_password="s3cret",
     )  # fmt: skip
     page = manager_web.get(f"{URL}{box.pk}/edit")
@@ -88,9 +88,9 @@ def test_manager_edits_a_mailbox_keeping_its_password(manager_web, manager, app_
     assert box.imap_password == "s3cret"  # an empty field keeps the stored password
 
 
-def test_editing_to_a_taken_address_changes_nothing(manager_web, manager, app_support):
-    mailbox_create(actor=manager, team=app_support, address=DESK)
-    other = mailbox_create(actor=manager, team=app_support, address="ops@example.test")
+def test_editing_to_a_taken_address_changes_nothing(manager_web, admin, app_support):
+    mailbox_create(actor=admin, team=app_support, address=DESK)
+    other = mailbox_create(actor=admin, team=app_support, address="ops@example.test")
     form = {"team": app_support.pk, "address": DESK, "imap_port": 993, "imap_folder": "INBOX"}
     response = manager_web.post(f"{URL}{other.pk}/edit", form)
     assert response.status_code == 422 and "already a mailbox" in response.content.decode()

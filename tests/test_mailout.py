@@ -19,6 +19,7 @@ from aiosmtpd.controller import Controller
 from django.urls import include, path, resolve, reverse
 from django.utils import timezone
 
+from backline.accounts.models import TeamMembership
 from backline.intake import mail
 from backline.intake.models import Mailbox, MailOutcome
 from backline.mailout import rules, services
@@ -135,8 +136,12 @@ def test_public_reply_is_emailed_to_the_requester_with_thread_headers_and_portal
 
 
 def test_internal_note_emails_no_requester_but_the_mentioned_agent(
-    smtp, ticket, l2_agent, l3_agent, requester
+    smtp, ticket, l2_agent, l3_agent, requester, app_support
 ):
+    # Omar (L3) may not see the ticket yet: a mention sends him nothing about it.
+    ticket_comment(actor=l2_agent, ticket=ticket, body="A driver bug? @omar", internal=True)
+    assert queued() == []
+    TeamMembership.objects.create(user=l3_agent, team=app_support)
     ticket_comment(
         actor=l2_agent, ticket=ticket, body="Looks like a driver bug @omar", internal=True
     )

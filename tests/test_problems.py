@@ -327,7 +327,7 @@ def test_report_has_every_part(l2_agent, problem, process):
     services.factor_add(actor=l2_agent, problem=problem, category=process, text="No review")
     problem = _rca_ready(l2_agent, problem)
     services.action_create(actor=l2_agent, problem=problem, title="Raise it", change=change)
-    md = export.report_markdown(problem)
+    md = export.report_markdown(problem, l2_agent)
     for part in (
         "# Post-incident report: PRB-",
         "Since 1 March",
@@ -343,7 +343,7 @@ def test_report_has_every_part(l2_agent, problem, process):
         f"{change.number} (planned)",
     ):
         assert part in md, part
-    html = export.report_html(problem)
+    html = export.report_html(problem, l2_agent)
     assert "<h2>5 whys</h2>" in html and "<table>" in html and "<script" not in html
 
 

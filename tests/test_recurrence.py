@@ -256,7 +256,7 @@ def test_matching_incident_after_the_fix_records_recurred_and_notifies_owner(
     )  # fmt: skip
     note = Notification.objects.get(kind="problem_recurred")
     assert note.recipient == l2_agent and note.ticket_number == t.number
-    assert [r.ticket for r in verification.problem_recurrences(problem)] == [t]
+    assert [r.ticket for r in verification.problem_recurrences(problem, l1_agent)] == [t]
     assert not problem.incident_links.filter(ticket=t).exists()  # nothing linked automatically
     # The signal shows on the matching ticket only.
     web = Client()

@@ -249,8 +249,8 @@ def _order():
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("role", ["agent", "requester"])
-def test_only_managers_and_admins_change_rules(manager, database_team, role):
+@pytest.mark.parametrize("role", ["agent", "requester", "manager"])
+def test_only_admins_change_rules(admin, database_team, role):
     outsider = UserFactory(role=role)
     with pytest.raises(PermissionDenied):
         _rule(outsider, database_team)
@@ -267,9 +267,9 @@ def test_only_managers_and_admins_change_rules(manager, database_team, role):
 
 
 @pytest.mark.django_db
-def test_create_normalises_and_stores(manager, database_team, database, crm):
+def test_create_normalises_and_stores(admin, database_team, database, crm):
     rule = _rule(
-        manager,
+        admin,
         database_team,
         name="  Database timeouts ",
         category=database,
@@ -303,39 +303,39 @@ def test_create_normalises_and_stores(manager, database_team, database, crm):
         ({"position": -1}, "position"),
     ],
 )
-def test_create_refuses_bad_input_naming_the_field(manager, database_team, fields, field):
+def test_create_refuses_bad_input_naming_the_field(admin, database_team, fields, field):
     values = {"name": "ok", "team": database_team, **fields}
     with pytest.raises(DomainError) as exc:
-        routing.routing_rule_create(actor=manager, **values)
+        routing.routing_rule_create(actor=admin, **values)
     assert exc.value.field == field
     assert not RoutingRule.objects.exists()
 
 
 @pytest.mark.django_db
-def test_positions_stay_dense_through_create_move_and_delete(manager, database_team):
+def test_positions_stay_dense_through_create_move_and_delete(admin, database_team):
     for name in "abcd":
-        _rule(manager, database_team, name=name)
+        _rule(admin, database_team, name=name)
     assert _order() == [("a", 0), ("b", 1), ("c", 2), ("d", 3)]
-    _rule(manager, database_team, name="top", position=0)
-    _rule(manager, database_team, name="far", position=99)
+    _rule(admin, database_team, name="top", position=0)
+    _rule(admin, database_team, name="far", position=99)
     assert _order() == [("top", 0), ("a", 1), ("b", 2), ("c", 3), ("d", 4), ("far", 5)]
 
     c = RoutingRule.objects.get(name="c")
-    assert routing.routing_rule_move(actor=manager, rule=c, direction="up").position == 2
-    assert routing.routing_rule_move(actor=manager, rule=c, position=0).position == 0
-    routing.routing_rule_move(actor=manager, rule=c, direction="up")  # no-op at the top
+    assert routing.routing_rule_move(actor=admin, rule=c, direction="up").position == 2
+    assert routing.routing_rule_move(actor=admin, rule=c, position=0).position == 0
+    routing.routing_rule_move(actor=admin, rule=c, direction="up")  # no-op at the top
     assert [n for n, _ in _order()] == ["c", "top", "a", "b", "d", "far"]
     far = RoutingRule.objects.get(name="far")
-    routing.routing_rule_move(actor=manager, rule=far, direction="down")  # no-op at the end
+    routing.routing_rule_move(actor=admin, rule=far, direction="down")  # no-op at the end
 
-    routing.routing_rule_delete(actor=manager, rule=RoutingRule.objects.get(name="a"))
+    routing.routing_rule_delete(actor=admin, rule=RoutingRule.objects.get(name="a"))
     assert _order() == [("c", 0), ("top", 1), ("b", 2), ("d", 3), ("far", 4)]
 
 
 @pytest.mark.django_db
-def test_move_refuses_bad_requests(manager, database_team):
-    rule = _rule(manager, database_team, name="a")
-    _rule(manager, database_team, name="b")
+def test_move_refuses_bad_requests(admin, database_team):
+    rule = _rule(admin, database_team, name="a")
+    _rule(admin, database_team, name="b")
     for kwargs, field in [
         ({}, "direction"),
         ({"direction": "sideways"}, "direction"),
@@ -343,26 +343,26 @@ def test_move_refuses_bad_requests(manager, database_team):
         ({"position": 2}, "position"),
     ]:
         with pytest.raises(DomainError) as exc:
-            routing.routing_rule_move(actor=manager, rule=rule, **kwargs)
+            routing.routing_rule_move(actor=admin, rule=rule, **kwargs)
         assert exc.value.field == field
     assert _order() == [("a", 0), ("b", 1)]
 
 
 @pytest.mark.django_db
-def test_positions_are_repaired_when_rows_were_stored_out_of_order(manager, database_team):
+def test_positions_are_repaired_when_rows_were_stored_out_of_order(admin, database_team):
     # Rows added outside the services (admin, fixtures) all default to position 0.
     for name in "xyz":
         RoutingRule.objects.create(name=name, team=database_team)
-    routing.routing_rule_move(actor=manager, rule=RoutingRule.objects.get(name="z"), direction="up")
+    routing.routing_rule_move(actor=admin, rule=RoutingRule.objects.get(name="z"), direction="up")
     assert _order() == [("x", 0), ("z", 1), ("y", 2)]
 
 
 @pytest.mark.django_db
-def test_update_changes_any_field_and_can_move(manager, database_team, dba_l3, database, crm):
-    a = _rule(manager, database_team, name="a", category=database, keywords="vpn")
-    _rule(manager, database_team, name="b")
+def test_update_changes_any_field_and_can_move(admin, database_team, dba_l3, database, crm):
+    a = _rule(admin, database_team, name="a", category=database, keywords="vpn")
+    _rule(admin, database_team, name="b")
     updated = routing.routing_rule_update(
-        actor=manager,
+        actor=admin,
         rule=a,
         changes={
             "name": "A",
@@ -388,9 +388,9 @@ def test_update_changes_any_field_and_can_move(manager, database_team, dba_l3, d
 
 
 @pytest.mark.django_db
-def test_a_refused_update_saves_nothing(manager, database_team):
-    rule = _rule(manager, database_team, name="keep", keywords="vpn")
-    _rule(manager, database_team, name="other")
+def test_a_refused_update_saves_nothing(admin, database_team):
+    rule = _rule(admin, database_team, name="keep", keywords="vpn")
+    _rule(admin, database_team, name="other")
     for changes, field in [
         ({"name": "changed", "priorities": [9]}, "priorities"),
         ({"name": "changed", "position": 5}, "position"),
@@ -398,18 +398,18 @@ def test_a_refused_update_saves_nothing(manager, database_team):
         ({"colour": "red"}, "colour"),
     ]:
         with pytest.raises(DomainError) as exc:
-            routing.routing_rule_update(actor=manager, rule=rule, changes=changes)
+            routing.routing_rule_update(actor=admin, rule=rule, changes=changes)
         assert exc.value.field == field
     rule.refresh_from_db()
     assert (rule.name, rule.keywords, rule.team, rule.position) == ("keep", "vpn", database_team, 0)
 
 
 @pytest.mark.django_db
-def test_a_deleted_rule_cannot_be_changed(manager, database_team):
-    rule = _rule(manager, database_team)
-    routing.routing_rule_delete(actor=manager, rule=rule)
+def test_a_deleted_rule_cannot_be_changed(admin, database_team):
+    rule = _rule(admin, database_team)
+    routing.routing_rule_delete(actor=admin, rule=rule)
     with pytest.raises(NotFound):
-        routing.routing_rule_update(actor=manager, rule=rule, changes={"name": "x"})
+        routing.routing_rule_update(actor=admin, rule=rule, changes={"name": "x"})
     with pytest.raises(NotFound):
         routing.routing_rule_get(rule.pk)
 
@@ -418,10 +418,10 @@ def test_a_deleted_rule_cannot_be_changed(manager, database_team):
 
 
 @pytest.mark.django_db
-def test_match_for_returns_the_rule_and_why(manager, database_team, database, crm):
-    _rule(manager, database_team, name="CRM only", service=crm, keywords="export")
+def test_match_for_returns_the_rule_and_why(admin, database_team, database, crm):
+    _rule(admin, database_team, name="CRM only", service=crm, keywords="export")
     rule = _rule(
-        manager, database_team, name="Database timeouts", category=database, keywords="timeout"
+        admin, database_team, name="Database timeouts", category=database, keywords="timeout"
     )
     matched, reasons = routing.match_for(
         title="Orders query timeout",
@@ -436,24 +436,24 @@ def test_match_for_returns_the_rule_and_why(manager, database_team, database, cr
 
 
 @pytest.mark.django_db
-def test_inactive_rules_are_skipped(manager, database_team, dba_l3):
-    _rule(manager, dba_l3, name="off", keywords="vpn", is_active=False)
-    on = _rule(manager, database_team, name="on", keywords="vpn")
+def test_inactive_rules_are_skipped(admin, database_team, dba_l3):
+    _rule(admin, dba_l3, name="off", keywords="vpn", is_active=False)
+    on = _rule(admin, database_team, name="on", keywords="vpn")
     assert routing.match_for(title="VPN down", priority=3)[0] == on
 
 
 @pytest.mark.django_db
-def test_a_rule_on_a_parent_category_matches_a_subcategory(manager, database_team, database):
+def test_a_rule_on_a_parent_category_matches_a_subcategory(admin, database_team, database):
     child = Category.objects.create(name="Replication", slug="replication", parent=database)
-    _rule(manager, database_team, category=database)
+    _rule(admin, database_team, category=database)
     rule, reasons = routing.match_for(title="Lag", category=child, priority=3)
     assert rule is not None and reasons == ["category is under Database"]
 
 
 @pytest.mark.django_db
-def test_suggest_team_respects_the_minimum_tier(manager, l1_agent, database_team, dba_l3):
-    _rule(manager, database_team, name="L2 db", keywords="deadlock")
-    _rule(manager, dba_l3, name="L3 db", keywords="deadlock", mode="set")
+def test_suggest_team_respects_the_minimum_tier(admin, l1_agent, database_team, dba_l3):
+    _rule(admin, database_team, name="L2 db", keywords="deadlock")
+    _rule(admin, dba_l3, name="L3 db", keywords="deadlock", mode="set")
     ticket = make_ticket(l1_agent, title="Deadlock in billing job")
     assert routing.suggest_team(ticket) == database_team
     assert routing.suggest_team(ticket, min_tier=3) == dba_l3
@@ -461,9 +461,9 @@ def test_suggest_team_respects_the_minimum_tier(manager, l1_agent, database_team
 
 
 @pytest.mark.django_db
-def test_team_for_new_ticket_uses_only_set_rules(manager, database_team, dba_l3, crm):
-    _rule(manager, database_team, name="suggest only", service=crm)
-    _rule(manager, dba_l3, name="sets", service=crm, priorities=[1, 2], mode="set")
+def test_team_for_new_ticket_uses_only_set_rules(admin, database_team, dba_l3, crm):
+    _rule(admin, database_team, name="suggest only", service=crm)
+    _rule(admin, dba_l3, name="sets", service=crm, priorities=[1, 2], mode="set")
     assert routing.team_for_new_ticket(title="CRM down", service=crm, priority=1) == dba_l3
     assert routing.team_for_new_ticket(title="CRM slow", service=crm, priority=3) is None
     assert routing.team_for_new_ticket(title="x", priority=1) is None
@@ -471,12 +471,10 @@ def test_team_for_new_ticket_uses_only_set_rules(manager, database_team, dba_l3,
 
 @pytest.mark.django_db
 def test_matching_reads_the_rules_in_one_query(
-    manager, database_team, database, crm, django_assert_num_queries
+    admin, database_team, database, crm, django_assert_num_queries
 ):
     for i in range(8):
-        _rule(
-            manager, database_team, name=f"r{i}", category=database, service=crm, keywords=f"w{i}"
-        )
+        _rule(admin, database_team, name=f"r{i}", category=database, service=crm, keywords=f"w{i}")
     with django_assert_num_queries(1):
         routing.match_for(title="w7", category=database, service=crm, priority=3)
 
@@ -505,14 +503,14 @@ URL = "/api/v1/routing-rules"
 
 
 @pytest.fixture
-def manager_api(manager):
-    return api_client_for(manager)
+def admin_api(admin):
+    return api_client_for(admin)
 
 
 @pytest.mark.django_db
-def test_api_create_read_update_delete(manager_api, database_team, dba_l3, database):
+def test_api_create_read_update_delete(admin_api, database_team, dba_l3, database):
     created = post(
-        manager_api,
+        admin_api,
         URL,
         {
             "name": "Database timeouts",
@@ -529,27 +527,27 @@ def test_api_create_read_update_delete(manager_api, database_team, dba_l3, datab
     assert (body["position"], body["mode"], body["catch_all"]) == (0, "suggest", False)
     rule_url = f"{URL}/{body['id']}"
 
-    everything = post(manager_api, URL, {"name": "Everything", "team": dba_l3.pk, "position": 0})
+    everything = post(admin_api, URL, {"name": "Everything", "team": dba_l3.pk, "position": 0})
     assert everything.json()["catch_all"] is True
-    assert [r["name"] for r in manager_api.get(URL).json()] == ["Everything", "Database timeouts"]
+    assert [r["name"] for r in admin_api.get(URL).json()] == ["Everything", "Database timeouts"]
 
-    changed = patch(manager_api, rule_url, {"category": None, "mode": "set", "position": 0})
+    changed = patch(admin_api, rule_url, {"category": None, "mode": "set", "position": 0})
     assert changed.status_code == 200, changed.content
     assert changed.json()["category"] is None and changed.json()["position"] == 0
-    assert manager_api.get(rule_url).json()["mode"] == "set"
+    assert admin_api.get(rule_url).json()["mode"] == "set"
 
-    assert manager_api.delete(rule_url).status_code == 204
-    assert_error(manager_api.get(rule_url), 404)
-    assert [r["position"] for r in manager_api.get(URL).json()] == [0]
+    assert admin_api.delete(rule_url).status_code == 204
+    assert_error(admin_api.get(rule_url), 404)
+    assert [r["position"] for r in admin_api.get(URL).json()] == [0]
 
 
 @pytest.mark.django_db
 def test_api_test_endpoint_names_the_rule_team_and_reasons(
-    manager, manager_api, api, database_team, database
+    admin, admin_api, api, database_team, database
 ):
-    rule = _rule(manager, database_team, name="Database timeouts", keywords="timeout")
+    rule = _rule(admin, database_team, name="Database timeouts", keywords="timeout")
     sample = {"title": "Checkout timeout", "category": database.pk, "priority": 2}
-    for client in (manager_api, api):  # staff may test; only managers change
+    for client in (admin_api, api):  # staff may test; only managers change
         body = post(client, f"{URL}/test", sample).json()
         assert body["matched"]["id"] == rule.pk
         assert body["team"]["name"] == "Database"
@@ -559,8 +557,8 @@ def test_api_test_endpoint_names_the_rule_team_and_reasons(
 
 
 @pytest.mark.django_db
-def test_api_agents_read_but_cannot_write(manager, api, database_team):
-    rule = _rule(manager, database_team, name="a")
+def test_api_agents_read_but_cannot_write(admin, api, database_team):
+    rule = _rule(admin, database_team, name="a")
     assert api.get(URL).status_code == 200
     assert api.get(f"{URL}/{rule.pk}").json()["name"] == "a"
     assert_error(post(api, URL, {"name": "b", "team": database_team.pk}), 403)
@@ -594,24 +592,24 @@ def test_api_requesters_cannot_read_and_anonymous_is_401(requester, database_tea
         ('{"name": "x", "team": TEAM, "position": -1}', 422, "position"),
     ],
 )
-def test_api_bad_create_input_is_a_json_error(manager_api, database_team, body, status, field):
+def test_api_bad_create_input_is_a_json_error(admin_api, database_team, body, status, field):
     body = body.replace("TEAM", str(database_team.pk))
-    response = manager_api.post(URL, data=body, content_type="application/json")
+    response = admin_api.post(URL, data=body, content_type="application/json")
     assert_error(response, status, field)
     assert not RoutingRule.objects.exists()
 
 
 @pytest.mark.django_db
-def test_api_bad_patch_and_missing_rules(manager, manager_api, database_team):
-    rule = _rule(manager, database_team, name="keep")
+def test_api_bad_patch_and_missing_rules(admin, admin_api, database_team):
+    rule = _rule(admin, database_team, name="keep")
     url = f"{URL}/{rule.pk}"
-    assert_error(patch(manager_api, url, {"team": None}), 422, "team")
-    assert_error(patch(manager_api, url, {"name": None}), 422, "name")
-    assert_error(patch(manager_api, url, {"position": 3}), 422, "position")
-    assert_error(patch(manager_api, f"{URL}/424242", {"name": "x"}), 404)
-    assert_error(manager_api.get(f"{URL}/424242"), 404)
-    assert_error(post(manager_api, f"{URL}/test", {"priority": 9}), 422, "priority")
-    assert_error(post(manager_api, f"{URL}/test", {"service": 424242}), 422, "service")
+    assert_error(patch(admin_api, url, {"team": None}), 422, "team")
+    assert_error(patch(admin_api, url, {"name": None}), 422, "name")
+    assert_error(patch(admin_api, url, {"position": 3}), 422, "position")
+    assert_error(patch(admin_api, f"{URL}/424242", {"name": "x"}), 404)
+    assert_error(admin_api.get(f"{URL}/424242"), 404)
+    assert_error(post(admin_api, f"{URL}/test", {"priority": 9}), 422, "priority")
+    assert_error(post(admin_api, f"{URL}/test", {"service": 424242}), 422, "service")
     assert RoutingRule.objects.get().name == "keep"
 
 
@@ -619,9 +617,9 @@ def test_api_bad_patch_and_missing_rules(manager, manager_api, database_team):
 
 
 @pytest.fixture
-def boss(manager):
+def boss(admin):
     client = Client()
-    client.force_login(manager)
+    client.force_login(admin)
     return client
 
 
@@ -629,9 +627,9 @@ PAGE = "/settings/routing/"
 
 
 @pytest.mark.django_db
-def test_manager_sees_the_rules_in_order_with_conditions(boss, manager, database_team, database):
-    _rule(manager, database_team, name="Database timeouts", category=database, keywords="timeout")
-    _rule(manager, database_team, name="P1 anything", priorities=[1])
+def test_manager_sees_the_rules_in_order_with_conditions(boss, admin, database_team, database):
+    _rule(admin, database_team, name="Database timeouts", category=database, keywords="timeout")
+    _rule(admin, database_team, name="P1 anything", priorities=[1])
     content = boss.get(PAGE).content.decode()
     assert content.index("Database timeouts") < content.index("P1 anything")
     assert "Category: Database" in content and "“timeout”" in content and "Priority: P1" in content
@@ -639,18 +637,18 @@ def test_manager_sees_the_rules_in_order_with_conditions(boss, manager, database
 
 
 @pytest.mark.django_db
-def test_a_catch_all_above_other_rules_is_flagged(boss, manager, database_team):
-    _rule(manager, database_team, name="Everything else")
-    _rule(manager, database_team, name="VPN", keywords="vpn")
+def test_a_catch_all_above_other_rules_is_flagged(boss, admin, database_team):
+    _rule(admin, database_team, name="Everything else")
+    _rule(admin, database_team, name="VPN", keywords="vpn")
     content = boss.get(PAGE).content.decode()
     assert "Catch-all: every ticket" in content
     assert "1 rule never runs." in content and "never runs: below a catch-all" in content
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("who", ["l2_agent", "requester"])
-def test_other_roles_get_403(request, manager, database_team, who):
-    rule = _rule(manager, database_team)
+@pytest.mark.parametrize("who", ["l2_agent", "manager", "requester"])
+def test_other_roles_get_403(request, admin, database_team, who):
+    rule = _rule(admin, database_team)
     client = Client()
     client.force_login(request.getfixturevalue(who))
     for method, url in [
@@ -663,7 +661,7 @@ def test_other_roles_get_403(request, manager, database_team, who):
     ]:
         response = getattr(client, method)(url)
         assert response.status_code == 403, url
-        assert b"Only managers and admins" in response.content
+        assert b"Only admins" in response.content
     assert RoutingRule.objects.filter(pk=rule.pk).exists()
 
 
@@ -709,8 +707,8 @@ def test_new_rule_form_creates_a_rule(boss, database_team, database):
 
 
 @pytest.mark.django_db
-def test_edit_page_shows_the_rule_and_saves(boss, manager, database_team, dba_l3):
-    rule = _rule(manager, database_team, name="Old", keywords="vpn", priorities=[2])
+def test_edit_page_shows_the_rule_and_saves(boss, admin, database_team, dba_l3):
+    rule = _rule(admin, database_team, name="Old", keywords="vpn", priorities=[2])
     page = boss.get(f"{PAGE}{rule.pk}/edit/").content.decode()
     assert 'value="Old"' in page and 'value="vpn"' in page
     assert 'value="2" id="id_priorities_1" checked' in page
@@ -731,9 +729,9 @@ def test_edit_page_shows_the_rule_and_saves(boss, manager, database_team, dba_l3
 
 
 @pytest.mark.django_db
-def test_move_and_delete_with_htmx_return_the_rules_fragment(boss, manager, database_team):
-    a = _rule(manager, database_team, name="alpha")
-    b = _rule(manager, database_team, name="beta")
+def test_move_and_delete_with_htmx_return_the_rules_fragment(boss, admin, database_team):
+    a = _rule(admin, database_team, name="alpha")
+    b = _rule(admin, database_team, name="beta")
     response = boss.post(f"{PAGE}{b.pk}/move/", {"direction": "up"}, **HX)
     content = response.content.decode()
     assert response.status_code == 200
@@ -748,9 +746,9 @@ def test_move_and_delete_with_htmx_return_the_rules_fragment(boss, manager, data
 
 
 @pytest.mark.django_db
-def test_move_and_delete_without_htmx_redirect_back(boss, manager, database_team):
-    a = _rule(manager, database_team, name="alpha")
-    _rule(manager, database_team, name="beta")
+def test_move_and_delete_without_htmx_redirect_back(boss, admin, database_team):
+    a = _rule(admin, database_team, name="alpha")
+    _rule(admin, database_team, name="beta")
     response = boss.post(f"{PAGE}{a.pk}/move/", {"direction": "down"})
     assert response.status_code == 302 and response["Location"] == PAGE
     assert _order() == [("beta", 0), ("alpha", 1)]
@@ -760,8 +758,8 @@ def test_move_and_delete_without_htmx_redirect_back(boss, manager, database_team
 
 
 @pytest.mark.django_db
-def test_the_tester_with_htmx_returns_only_its_fragment(boss, manager, database_team, database):
-    _rule(manager, database_team, name="Database timeouts", category=database, keywords="timeout")
+def test_the_tester_with_htmx_returns_only_its_fragment(boss, admin, database_team, database):
+    _rule(admin, database_team, name="Database timeouts", category=database, keywords="timeout")
     sample = {"title": "Checkout timeout", "category": database.pk, "priority": "2"}
     response = boss.post(f"{PAGE}test/", sample, **HX)
     content = response.content.decode()
@@ -778,8 +776,8 @@ def test_the_tester_with_htmx_returns_only_its_fragment(boss, manager, database_
 
 
 @pytest.mark.django_db
-def test_the_tester_without_js_renders_the_whole_page(boss, manager, database_team):
-    _rule(manager, database_team, name="VPN", keywords="vpn")
+def test_the_tester_without_js_renders_the_whole_page(boss, admin, database_team):
+    _rule(admin, database_team, name="VPN", keywords="vpn")
     response = boss.post(f"{PAGE}test/", {"title": "VPN drops", "priority": "3"})
     content = response.content.decode()
     assert response.status_code == 200 and "<html" in content
@@ -796,11 +794,11 @@ def test_the_tester_shows_form_errors(boss):
 
 @pytest.mark.django_db
 def test_rules_page_query_count_does_not_grow_with_rules(
-    boss, manager, database_team, database, crm, django_assert_max_num_queries
+    boss, admin, database_team, database, crm, django_assert_max_num_queries
 ):
     def add(count):
         for i in range(count):
-            _rule(manager, database_team, name=f"r{i}", category=database, service=crm)
+            _rule(admin, database_team, name=f"r{i}", category=database, service=crm)
 
     add(2)
     with django_assert_max_num_queries(15) as few:

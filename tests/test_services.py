@@ -45,14 +45,15 @@ def test_create_with_an_assignee_is_assigned_to_their_team_and_tier(
     assert ticket.tier == 2
 
 
-def test_priority_matrix_changes_apply_to_new_tickets(l1_agent, manager):
-    services.priority_matrix_set(actor=manager, impact=3, urgency=3, priority=3)
+def test_priority_matrix_changes_apply_to_new_tickets(l1_agent, admin):
+    services.priority_matrix_set(actor=admin, impact=3, urgency=3, priority=3)
     assert make_ticket(l1_agent, impact=3, urgency=3).priority == 3
 
 
-def test_only_managers_change_the_matrix(l1_agent):
-    with pytest.raises(PermissionDenied):
-        services.priority_matrix_set(actor=l1_agent, impact=3, urgency=3, priority=1)
+def test_only_admins_change_the_matrix(l1_agent, manager):
+    for actor in (l1_agent, manager):
+        with pytest.raises(PermissionDenied):
+            services.priority_matrix_set(actor=actor, impact=3, urgency=3, priority=1)
 
 
 def test_requester_can_only_raise_for_themselves(requester, other_requester, app_support):

@@ -277,10 +277,10 @@ def test_a_task_abandoned_by_a_killed_worker_runs_again(settings):
     assert stale.status == TaskResultStatus.READY and fresh.status == TaskResultStatus.RUNNING
 
 
-def test_editing_a_policy_replans_its_live_clocks(l1_agent, manager):
+def test_editing_a_policy_replans_its_live_clocks(l1_agent, admin):
     ticket = make_ticket(l1_agent, impact=2, urgency=2, at=MONDAY_9)  # P3: 3 days
     policy = SlaPolicy.objects.get(name="P3 Moderate")
-    services.sla_policy_save(actor=manager, policy=policy, changes={"resolution_minutes": 600})
+    services.sla_policy_save(actor=admin, policy=policy, changes={"resolution_minutes": 600})
     resolution = clock(ticket)
     assert resolution.target_minutes == 600 and resolution.elapsed_minutes > 0
     ticket.refresh_from_db()
@@ -335,12 +335,10 @@ def test_requesters_do_not_see_sla_standing(requester):
     assert body["sla_due_at"] is None and body["sla_state"] == ""
 
 
-def test_absurd_targets_are_refused(manager):
+def test_absurd_targets_are_refused(admin):
     from backline.core.errors import DomainError
 
     policy = SlaPolicy.objects.get(name="P3 Moderate")
     with pytest.raises(DomainError) as exc:
-        services.sla_policy_save(
-            actor=manager, policy=policy, changes={"resolution_minutes": 10**9}
-        )
+        services.sla_policy_save(actor=admin, policy=policy, changes={"resolution_minutes": 10**9})
     assert exc.value.field == "resolution_minutes"

@@ -19,8 +19,8 @@ JSON = "application/json"
 
 
 @pytest.fixture
-def boss(manager):
-    return api_client_for(manager)
+def boss(admin):
+    return api_client_for(admin)
 
 
 def _json(client, method, url, body):

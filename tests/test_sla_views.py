@@ -136,21 +136,21 @@ def test_requester_does_not_see_the_sla_panel(requester, l1_agent, client):
     "url",
     ["/settings/sla/", "/settings/sla/new/", "/settings/calendars/", "/settings/calendars/new/"],
 )
-def test_settings_are_for_managers(url, web, manager, client):
+def test_settings_are_for_managers(url, web, admin, client):
     assert web.get(url).status_code == 403
-    client.force_login(manager)
+    client.force_login(admin)
     assert client.get(url).status_code == 200
 
 
-def test_policy_list_shows_conditions_and_targets(manager, client):
-    client.force_login(manager)
+def test_policy_list_shows_conditions_and_targets(admin, client):
+    client.force_login(admin)
     html = client.get("/settings/sla/").content.decode()
     assert "P1 Critical" in html and "priority P1" in html and "Office hours" in html
     assert "SLA policies" in html  # sidebar link for managers
 
 
-def test_manager_creates_a_policy_and_sees_field_errors(manager, client):
-    client.force_login(manager)
+def test_manager_creates_a_policy_and_sees_field_errors(admin, client):
+    client.force_login(admin)
     calendar = BusinessCalendar.objects.first()
     bad = client.post(
         "/settings/sla/new/",
@@ -191,8 +191,8 @@ def test_manager_creates_a_policy_and_sees_field_errors(manager, client):
     )
 
 
-def test_manager_edits_a_calendar_with_validated_inputs(manager, client):
-    client.force_login(manager)
+def test_manager_edits_a_calendar_with_validated_inputs(admin, client):
+    client.force_login(admin)
     record = BusinessCalendar.objects.get(name="Office hours")
     form = client.get(f"/settings/calendars/{record.pk}/edit/").context["form"]
     data = dict(form.initial)

@@ -136,6 +136,9 @@ def test_without_htmx_actions_redirect_back_to_the_ticket(web, l1_agent):
 
 def test_stale_version_shows_who_changed_it_and_saves_nothing(web, l1_agent, l2_agent):
     ticket = make_ticket(l1_agent)
+    # Lena follows the ticket, so she still sees it once Sam takes it into the desk's queue.
+    services.ticket_watch(actor=l2_agent, ticket=ticket)
+    ticket.refresh_from_db()
     services.ticket_transition(actor=l1_agent, ticket=ticket, action="start", version=1)
     response = web.post(
         f"/tickets/{ticket.number}/transition/",

@@ -103,9 +103,9 @@ def receiver():
         r.close()
 
 
-def subscribe(manager, url="https://l1.example.com/hooks", types=("ticket.created",), **kw):
+def subscribe(admin, url="https://l1.example.com/hooks", types=("ticket.created",), **kw):
     return services.subscription_create(
-        actor=manager, name=kw.pop("name", "L1 desk"), url=url, event_types=types, **kw
+        actor=admin, name=kw.pop("name", "L1 desk"), url=url, event_types=types, **kw
     )
 
 
@@ -214,10 +214,8 @@ ALL_TICKET = (
 )
 
 
-def test_ticket_events_map_to_catalogue_kinds(
-    manager, l1_agent, l2_agent, service_desk, app_support
-):
-    sub = subscribe(manager, types=ALL_TICKET)
+def test_ticket_events_map_to_catalogue_kinds(admin, l1_agent, l2_agent, service_desk, app_support):
+    sub = subscribe(admin, types=ALL_TICKET)
     ticket = make_ticket(l1_agent, team=service_desk, assignee=l1_agent, title="CRM crashes")
     assert _types() == ["ticket.created"]
     ticket_services.ticket_comment(actor=l1_agent, ticket=ticket, body="internal", internal=True)
@@ -248,8 +246,8 @@ def test_ticket_events_map_to_catalogue_kinds(
     }
 
 
-def test_status_changes_carry_the_l2_outcome_back(manager, l2_agent, app_support):
-    subscribe(manager, types=["ticket.status_changed"])
+def test_status_changes_carry_the_l2_outcome_back(admin, l2_agent, app_support):
+    subscribe(admin, types=["ticket.status_changed"])
     ticket = make_ticket(l2_agent, team=app_support, assignee=l2_agent)
     ticket_services.ticket_transition(actor=l2_agent, ticket=ticket, action="start")
     ticket.refresh_from_db()
@@ -268,8 +266,8 @@ def test_status_changes_carry_the_l2_outcome_back(manager, l2_agent, app_support
     assert last.payload["ticket"]["resolution_notes"] == "Rebuilt the report index."
 
 
-def test_problem_created_is_sent_to_problem_subscribers(manager, l2_agent):
-    subscribe(manager, types=["problem.created"])
+def test_problem_created_is_sent_to_problem_subscribers(admin, l2_agent):
+    subscribe(admin, types=["problem.created"])
     problem = problem_services.problem_create(actor=l2_agent, title="Report queries time out")
     d = Delivery.objects.get()
     assert d.event_type == "problem.created" and d.ticket is None
@@ -277,30 +275,30 @@ def test_problem_created_is_sent_to_problem_subscribers(manager, l2_agent):
     assert d.payload["problem"]["url"].endswith(f"/problems/{problem.number}")
 
 
-def test_inactive_and_uninterested_subscriptions_get_nothing(manager, l1_agent):
-    paused = subscribe(manager, name="paused", is_active=False)
-    other = subscribe(manager, name="problems only", types=["problem.created"])
-    wanted = subscribe(manager, name="wanted")
+def test_inactive_and_uninterested_subscriptions_get_nothing(admin, l1_agent):
+    paused = subscribe(admin, name="paused", is_active=False)
+    other = subscribe(admin, name="problems only", types=["problem.created"])
+    wanted = subscribe(admin, name="wanted")
     make_ticket(l1_agent)
     assert _types(paused) == [] and _types(other) == []
     assert _types(wanted) == ["ticket.created"]
 
 
-def test_deactivating_stops_queueing_and_sending(manager, l1_agent, receiver):
+def test_deactivating_stops_queueing_and_sending(admin, l1_agent, receiver):
     r = receiver(200)
-    sub = subscribe(manager, url=r.url)
+    sub = subscribe(admin, url=r.url)
     make_ticket(l1_agent)
-    services.subscription_update(actor=manager, subscription=sub, is_active=False)
+    services.subscription_update(actor=admin, subscription=sub, is_active=False)
     make_ticket(l1_agent)
     assert Delivery.objects.count() == 1  # only the one from before the pause
     assert services.deliveries_run(now=later(1)) == {}
     assert r.requests == []  # queued before the pause, held while paused
-    services.subscription_update(actor=manager, subscription=sub, is_active=True)
+    services.subscription_update(actor=admin, subscription=sub, is_active=True)
     assert services.deliveries_run(now=later(1))["delivered"] == 1
 
 
-def test_a_rolled_back_request_queues_nothing(manager, l1_agent):
-    subscribe(manager)
+def test_a_rolled_back_request_queues_nothing(admin, l1_agent):
+    subscribe(admin)
     with pytest.raises(RuntimeError), transaction.atomic():
         make_ticket(l1_agent)
         assert Delivery.objects.count() == 1
@@ -308,17 +306,17 @@ def test_a_rolled_back_request_queues_nothing(manager, l1_agent):
     assert Delivery.objects.count() == 0
 
 
-def test_an_event_is_queued_once_per_subscription(manager, l1_agent):
-    subscribe(manager)
+def test_an_event_is_queued_once_per_subscription(admin, l1_agent):
+    subscribe(admin)
     make_ticket(l1_agent)
     event = TicketEvent.objects.get(kind=EventKind.CREATED)
     services.deliveries_queue_ticket_event(event)  # a second queueing is a no-op
     assert Delivery.objects.count() == 1
 
 
-def test_sla_events_the_sweep_writes_in_bulk_are_picked_up_once(manager, l1_agent, receiver):
+def test_sla_events_the_sweep_writes_in_bulk_are_picked_up_once(admin, l1_agent, receiver):
     r = receiver(200)
-    sub = subscribe(manager, url=r.url, types=["ticket.sla_breached"])
+    sub = subscribe(admin, url=r.url, types=["ticket.sla_breached"])
     ticket = make_ticket(l1_agent)
     # The SLA sweep writes its events with bulk_create: no save signal fires.
     TicketEvent.objects.bulk_create(
@@ -342,12 +340,12 @@ def test_sla_events_the_sweep_writes_in_bulk_are_picked_up_once(manager, l1_agen
     assert valid(sub, r.accepted()[0])
 
 
-def test_events_from_before_the_subscription_are_not_sent(manager, l1_agent):
+def test_events_from_before_the_subscription_are_not_sent(admin, l1_agent):
     ticket = make_ticket(l1_agent)
     TicketEvent.objects.bulk_create(
         [TicketEvent(ticket=ticket, kind=EventKind.SLA_WARNING, at=timezone.now())]
     )
-    subscribe(manager, types=["ticket.sla_warning"])
+    subscribe(admin, types=["ticket.sla_warning"])
     services.deliveries_queue_missed(now=later())
     assert Delivery.objects.count() == 0
 
@@ -356,11 +354,11 @@ def test_events_from_before_the_subscription_are_not_sent(manager, l1_agent):
 
 
 def test_an_endpoint_failing_twice_then_succeeding_gets_the_event_once_signed(
-    manager, l1_agent, receiver
+    admin, l1_agent, receiver
 ):
     """Done-when: fails twice then succeeds → received exactly once with a valid signature."""
     r = receiver(500, 500, 200)
-    sub = subscribe(manager, url=r.url)
+    sub = subscribe(admin, url=r.url)
     ticket = make_ticket(l1_agent)
     assert services.deliveries_run(now=later()) == {"retrying": 1}
     d = Delivery.objects.get()
@@ -391,11 +389,11 @@ def test_an_endpoint_failing_twice_then_succeeding_gets_the_event_once_signed(
     assert "try again later" in log[0].response_excerpt
 
 
-def test_a_worker_killed_mid_delivery_loses_nothing(manager, l1_agent, receiver, settings):
+def test_a_worker_killed_mid_delivery_loses_nothing(admin, l1_agent, receiver, settings):
     """Done-when: a worker claims a delivery and dies; after the lease another sweep sends it."""
     settings.BACKLINE_WEBHOOK_LEASE_SECONDS = 120
     r = receiver(200)
-    subscribe(manager, url=r.url)
+    subscribe(admin, url=r.url)
     make_ticket(l1_agent)
     d = Delivery.objects.get()
     now = timezone.now()
@@ -411,9 +409,9 @@ def test_a_worker_killed_mid_delivery_loses_nothing(manager, l1_agent, receiver,
     assert d.status == "delivered" and d.attempts == 1
 
 
-def test_a_post_that_breaks_off_mid_way_is_retried(manager, l1_agent, receiver):
+def test_a_post_that_breaks_off_mid_way_is_retried(admin, l1_agent, receiver):
     r = receiver(200, hang_up=1)
-    sub = subscribe(manager, url=r.url)
+    sub = subscribe(admin, url=r.url)
     make_ticket(l1_agent)
     assert services.deliveries_run(now=later()) == {"retrying": 1}
     d = Delivery.objects.get()
@@ -423,9 +421,9 @@ def test_a_post_that_breaks_off_mid_way_is_retried(manager, l1_agent, receiver):
 
 
 def test_an_unexpected_error_while_sending_is_a_failed_attempt_not_a_stuck_row(
-    manager, l1_agent, monkeypatch
+    admin, l1_agent, monkeypatch
 ):
-    subscribe(manager)
+    subscribe(admin)
     make_ticket(l1_agent)
 
     def boom(*args, **kwargs):
@@ -438,12 +436,12 @@ def test_an_unexpected_error_while_sending_is_a_failed_attempt_not_a_stuck_row(
     assert Attempt.objects.get().error.startswith("RuntimeError")
 
 
-def test_an_unreachable_endpoint_is_retried_then_given_up(manager, l1_agent, settings):
+def test_an_unreachable_endpoint_is_retried_then_given_up(admin, l1_agent, settings):
     settings.BACKLINE_WEBHOOK_MAX_ATTEMPTS = 3
     with socket.socket() as s:  # a port nobody listens on
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    subscribe(manager, url=f"http://127.0.0.1:{port}/gone")
+    subscribe(admin, url=f"http://127.0.0.1:{port}/gone")
     make_ticket(l1_agent)
     results = [services.deliveries_run(now=later(60 * 24 * i)) for i in range(1, 5)]
     assert results == [{"retrying": 1}, {"retrying": 1}, {"failed": 1}, {}]
@@ -452,21 +450,21 @@ def test_an_unreachable_endpoint_is_retried_then_given_up(manager, l1_agent, set
     assert "Connection failed" in d.last_error
 
 
-def test_redirects_are_not_followed(manager, l1_agent, receiver, settings):
+def test_redirects_are_not_followed(admin, l1_agent, receiver, settings):
     settings.BACKLINE_WEBHOOK_MAX_ATTEMPTS = 1
     r = receiver(302)
-    subscribe(manager, url=r.url)
+    subscribe(admin, url=r.url)
     make_ticket(l1_agent)
     assert services.deliveries_run(now=later()) == {"failed": 1}
     assert Delivery.objects.get().last_response_code == 302
 
 
 def test_a_slow_endpoint_never_blocks_the_request_that_caused_the_event(
-    manager, l1_agent, receiver, settings
+    admin, l1_agent, receiver, settings
 ):
     settings.BACKLINE_WEBHOOK_TIMEOUT_SECONDS = 0.3
     r = receiver(200, sleep=2)
-    subscribe(manager, url=r.url)
+    subscribe(admin, url=r.url)
     api = api_client_for(l1_agent)
     response = api.post("/api/v1/tickets", {"title": "VPN drops"}, content_type="application/json")
     assert response.status_code == 201
@@ -479,10 +477,10 @@ def test_a_slow_endpoint_never_blocks_the_request_that_caused_the_event(
     assert d.status == "pending" and "Timed out" in d.last_error
 
 
-def test_the_sweep_is_bounded_per_run(manager, l1_agent, receiver, settings):
+def test_the_sweep_is_bounded_per_run(admin, l1_agent, receiver, settings):
     settings.BACKLINE_WEBHOOK_BATCH = 2
     r = receiver(200)
-    subscribe(manager, url=r.url)
+    subscribe(admin, url=r.url)
     for i in range(3):
         make_ticket(l1_agent, title=f"t{i}")
     assert services.deliveries_run(now=later()) == {"delivered": 2}
@@ -490,8 +488,8 @@ def test_the_sweep_is_bounded_per_run(manager, l1_agent, receiver, settings):
     assert len(r.accepted()) == 3
 
 
-def test_two_workers_never_claim_the_same_delivery(manager, l1_agent):
-    subscribe(manager)
+def test_two_workers_never_claim_the_same_delivery(admin, l1_agent):
+    subscribe(admin)
     make_ticket(l1_agent)
     d = Delivery.objects.get()
     now = timezone.now()
@@ -499,14 +497,14 @@ def test_two_workers_never_claim_the_same_delivery(manager, l1_agent):
     assert services.delivery_claim(d.pk, now=now) is None
 
 
-def test_a_failed_delivery_is_replayed_with_the_same_id(manager, l1_agent, receiver, settings):
+def test_a_failed_delivery_is_replayed_with_the_same_id(admin, l1_agent, receiver, settings):
     settings.BACKLINE_WEBHOOK_MAX_ATTEMPTS = 1
     r = receiver(503, 200)
-    sub = subscribe(manager, url=r.url)
+    sub = subscribe(admin, url=r.url)
     make_ticket(l1_agent)
     assert services.deliveries_run(now=later()) == {"failed": 1}
     d = Delivery.objects.get()
-    services.delivery_replay(actor=manager, delivery=d)
+    services.delivery_replay(actor=admin, delivery=d)
     d.refresh_from_db()
     assert d.status == "pending"
     assert services.deliveries_run(now=later()) == {"delivered": 1}
@@ -516,40 +514,40 @@ def test_a_failed_delivery_is_replayed_with_the_same_id(manager, l1_agent, recei
     assert valid(sub, r.accepted()[0])
 
 
-def test_a_delivery_being_sent_cannot_be_replayed(manager, l1_agent):
-    subscribe(manager)
+def test_a_delivery_being_sent_cannot_be_replayed(admin, l1_agent):
+    subscribe(admin)
     make_ticket(l1_agent)
     d = Delivery.objects.get()
     services.delivery_claim(d.pk, now=timezone.now())
     with pytest.raises(Conflict):
-        services.delivery_replay(actor=manager, delivery=d)
+        services.delivery_replay(actor=admin, delivery=d)
 
 
-def test_a_test_event_reaches_the_endpoint(manager, receiver):
+def test_a_test_event_reaches_the_endpoint(admin, receiver):
     r = receiver(204)
-    sub = subscribe(manager, url=r.url)
-    services.subscription_send_test(actor=manager, subscription=sub)
+    sub = subscribe(admin, url=r.url)
+    services.subscription_send_test(actor=admin, subscription=sub)
     assert services.deliveries_run(now=later()) == {"delivered": 1}
     assert json.loads(r.accepted()[0]["body"])["kind"] == "webhook.test"
 
 
-def test_a_rotated_secret_signs_the_next_delivery(manager, receiver):
+def test_a_rotated_secret_signs_the_next_delivery(admin, receiver):
     r = receiver(200)
-    sub = subscribe(manager, url=r.url)
+    sub = subscribe(admin, url=r.url)
     old = sub.secret
-    sub = services.subscription_rotate_secret(actor=manager, subscription=sub)
+    sub = services.subscription_rotate_secret(actor=admin, subscription=sub)
     assert sub.secret != old and sub.secret.startswith("whsec_")
-    services.subscription_send_test(actor=manager, subscription=sub)
+    services.subscription_send_test(actor=admin, subscription=sub)
     services.deliveries_run(now=later())
     assert valid(sub, r.accepted()[0])
     sub.secret = old
     assert not valid(sub, r.accepted()[0])
 
 
-def test_only_managers_manage_webhooks(l2_agent, manager):
+def test_only_managers_manage_webhooks(l2_agent, admin):
     with pytest.raises(PermissionDenied):
         subscribe(l2_agent)
-    sub = subscribe(manager)
+    sub = subscribe(admin)
     with pytest.raises(PermissionDenied):
         services.subscription_rotate_secret(actor=l2_agent, subscription=sub)
 
@@ -567,8 +565,8 @@ def _create(client, **overrides):
     return client.post("/api/v1/webhooks/subscriptions", body, content_type="application/json")
 
 
-def test_api_subscriptions_crud(manager):
-    api = api_client_for(manager)
+def test_api_subscriptions_crud(admin):
+    api = api_client_for(admin)
     assert api.get("/api/v1/webhooks/event-types").json()[0]["kind"] == "ticket.created"
     response = _create(api)
     assert response.status_code == 201
@@ -597,8 +595,8 @@ def test_api_subscriptions_crud(manager):
         ({"name": "  "}, "name"),
     ],
 )
-def test_api_refuses_bad_subscriptions_naming_the_field(manager, overrides, field):
-    response = _create(api_client_for(manager), **overrides)
+def test_api_refuses_bad_subscriptions_naming_the_field(admin, overrides, field):
+    response = _create(api_client_for(admin), **overrides)
     assert response.status_code == 422
     assert response.json()["field"] == field
     assert Subscription.objects.count() == 0
@@ -612,9 +610,9 @@ def test_api_is_for_managers_with_a_token(l2_agent):
     assert agent.get("/api/v1/webhooks/deliveries").status_code == 403
 
 
-def test_api_delivery_log_filters_and_replay(manager, l1_agent, receiver):
+def test_api_delivery_log_filters_and_replay(admin, l1_agent, receiver):
     r = receiver(500, 200)
-    api = api_client_for(manager)
+    api = api_client_for(admin)
     sub_id = _create(api, url=r.url).json()["id"]
     ticket = make_ticket(l1_agent)
     other = make_ticket(l1_agent, title="Another one")
@@ -639,8 +637,8 @@ def test_api_delivery_log_filters_and_replay(manager, l1_agent, receiver):
     assert api.get("/api/v1/webhooks/deliveries/999999").status_code == 404
 
 
-def test_api_replay_of_a_delivery_in_flight_is_a_conflict(manager, l1_agent):
-    api = api_client_for(manager)
+def test_api_replay_of_a_delivery_in_flight_is_a_conflict(admin, l1_agent):
+    api = api_client_for(admin)
     _create(api)
     make_ticket(l1_agent)
     d = Delivery.objects.get()
@@ -649,8 +647,8 @@ def test_api_replay_of_a_delivery_in_flight_is_a_conflict(manager, l1_agent):
     assert response.status_code == 409 and response.json()["code"] == "conflict"
 
 
-def test_api_test_event(manager):
-    api = api_client_for(manager)
+def test_api_test_event(admin):
+    api = api_client_for(admin)
     sub_id = _create(api).json()["id"]
     response = api.post(f"/api/v1/webhooks/subscriptions/{sub_id}/test")
     assert response.status_code == 202
@@ -662,9 +660,9 @@ def test_api_test_event(manager):
 
 
 @pytest.fixture
-def boss(manager) -> Client:
+def boss(admin) -> Client:
     client = Client()
-    client.force_login(manager)
+    client.force_login(admin)
     return client
 
 
@@ -704,8 +702,8 @@ def test_the_form_shows_errors_next_to_the_fields(boss):
     assert Subscription.objects.count() == 0
 
 
-def test_edit_toggle_rotate_and_delete(boss, manager):
-    sub = subscribe(manager)
+def test_edit_toggle_rotate_and_delete(boss, admin):
+    sub = subscribe(admin)
     url = f"/settings/webhooks/{sub.pk}"
     assert boss.get(f"{url}/edit").status_code == 200
     response = boss.post(
@@ -725,9 +723,9 @@ def test_edit_toggle_rotate_and_delete(boss, manager):
     assert not Subscription.objects.exists()
 
 
-def test_the_delivery_log_page_and_its_htmx_fragment(boss, manager, l1_agent, receiver):
+def test_the_delivery_log_page_and_its_htmx_fragment(boss, admin, l1_agent, receiver):
     r = receiver(500)
-    sub = subscribe(manager, url=r.url)
+    sub = subscribe(admin, url=r.url)
     ticket = make_ticket(l1_agent)
     services.deliveries_run(now=later())
     url = f"/settings/webhooks/{sub.pk}"
@@ -749,9 +747,9 @@ def test_the_delivery_log_page_and_its_htmx_fragment(boss, manager, l1_agent, re
     )
 
 
-def test_replay_and_test_from_the_log(boss, manager, l1_agent, settings):
+def test_replay_and_test_from_the_log(boss, admin, l1_agent, settings):
     settings.BACKLINE_WEBHOOK_MAX_ATTEMPTS = 1
-    sub = subscribe(manager, url="http://127.0.0.1:9/nothing-listens")
+    sub = subscribe(admin, url="http://127.0.0.1:9/nothing-listens")
     make_ticket(l1_agent)
     services.deliveries_run(now=later())
     d = Delivery.objects.get()
@@ -777,12 +775,10 @@ def test_unknown_ids_are_404_pages(boss):
     assert boss.get("/settings/webhooks/deliveries/999").status_code == 404
 
 
-def test_a_database_error_while_queueing_never_fails_the_ticket_write(
-    manager, l1_agent, monkeypatch
-):
+def test_a_database_error_while_queueing_never_fails_the_ticket_write(admin, l1_agent, monkeypatch):
     from django.db import DatabaseError
 
-    subscribe(manager)
+    subscribe(admin)
 
     def broken(rows):
         raise DatabaseError("disk full")
@@ -793,20 +789,20 @@ def test_a_database_error_while_queueing_never_fails_the_ticket_write(
     assert Delivery.objects.count() == 0
 
 
-def test_the_worker_sweep_delivers_webhooks(manager, l1_agent, receiver):
+def test_the_worker_sweep_delivers_webhooks(admin, l1_agent, receiver):
     from backline import worker
 
     r = receiver(200)
-    subscribe(manager, url=r.url)
+    subscribe(admin, url=r.url)
     make_ticket(l1_agent)
     assert worker.run_once()["webhooks"] == {"delivered": 1}
     assert len(r.accepted()) == 1
 
 
 def test_the_log_page_query_count_does_not_grow_with_deliveries(
-    boss, manager, l1_agent, django_assert_max_num_queries
+    boss, admin, l1_agent, django_assert_max_num_queries
 ):
-    sub = subscribe(manager)
+    sub = subscribe(admin)
     make_ticket(l1_agent)
     with django_assert_max_num_queries(20) as few:
         boss.get(f"/settings/webhooks/{sub.pk}")

@@ -19,6 +19,7 @@ from backline.accounts.models import TeamMembership
 from backline.core.errors import Conflict, DomainError, PermissionDenied
 from backline.tickets.choices import EventKind
 from backline.tickets.models import Ticket, TicketEvent
+from backline.tickets.services import ticket_watch
 from backline.worklog import queries, rules, services
 from backline.worklog.models import TimeEntry
 from tests.conftest import api_client_for
@@ -138,8 +139,13 @@ def test_entry_team_without_teams_keeps_the_tickets():
 
 
 @pytest.fixture
-def ticket(l2_agent, app_support):
-    return make_ticket(l2_agent, team=app_support, assignee=l2_agent)
+def ticket(l2_agent, app_support, l1_agent, l3_agent):
+    ticket = make_ticket(l2_agent, team=app_support, assignee=l2_agent)
+    # Sam (L1) and Omar (L3) follow it, so they may see it and log time on it from other teams.
+    for user in (l1_agent, l3_agent):
+        ticket_watch(actor=l2_agent, ticket=ticket, user=user)
+    ticket.refresh_from_db()
+    return ticket
 
 
 def test_agent_logs_time_with_team_tier_and_an_internal_event(l2_agent, ticket, app_support):
@@ -232,6 +238,7 @@ def test_a_lead_of_another_team_cannot_log_for_you(l2_agent, ticket):
     other = TeamFactory(name="Network", tier=3)
     lead = UserFactory(username="nick", teams=[other])
     TeamMembership.objects.filter(user=lead).update(is_lead=True)
+    ticket_watch(actor=l2_agent, ticket=ticket, user=lead)  # sees the ticket, leads no one here
     with pytest.raises(PermissionDenied):
         services.time_entry_log(actor=lead, ticket=ticket, minutes=5, user=l2_agent)
 

@@ -1,4 +1,4 @@
-"""A manager sets up a routing rule and tests it against a sample ticket, in the browser."""
+"""An admin sets up a routing rule and tests it against a sample ticket, in the browser."""
 
 from __future__ import annotations
 
@@ -12,13 +12,13 @@ from tests.factories import PASSWORD, TeamFactory
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def test_manager_creates_a_rule_and_tests_it(page, manager):
+def test_admin_creates_a_rule_and_tests_it(page, admin):
     TeamFactory(name="Database", tier=2)
     TeamFactory(name="Network", tier=2)
     # Transactional tests flush the seeded categories; make sure this one exists.
     Category.objects.get_or_create(slug="database", defaults={"name": "Database"})
 
-    sign_in(page, "maria", PASSWORD)
+    sign_in(page, "ada", PASSWORD)
     page.goto("/settings/routing/")
     expect(page.locator("#rules")).to_contain_text("No routing rules yet")
 

@@ -9,7 +9,7 @@ from django.http import HttpRequest
 from ninja import Query, Router
 
 from backline.analytics import dashboard, queries, rules, services
-from backline.analytics.filters import Filters, parse
+from backline.analytics.filters import Filters, parse, require_scope
 from backline.analytics.schemas import (
     FilterIn,
     MetricTicketPage,
@@ -27,12 +27,12 @@ from backline.tickets.queries import paginate
 
 router = Router(tags=["analytics"])
 
-ERRORS: dict[int, Any] = dict.fromkeys((400, 401, 403, 404, 409, 422), ErrorOut)
+ERRORS: dict[int, Any] = dict.fromkeys((400, 401, 403, 404, 409, 422, 429), ErrorOut)
 
 
 def _filters(request: HttpRequest, data: dict[str, Any]) -> Filters:
     require_staff(request.user, "read the analytics")
-    filters = parse(data)
+    filters = require_scope(request.user, parse(data))
     services.facts_sync(limit=2000)
     return filters
 
@@ -91,12 +91,12 @@ def numbers(request: HttpRequest):
 def tickets(request: HttpRequest, filters: Query[TicketsIn]):
     """The tickets behind one number (`show`), newest first, 50 a page."""
     data = filters.data()
-    key = data.pop("show")
+    key = data.pop("show", "")  # an empty `show` is dropped with the other blanks
     page_number = data.pop("page", 1)
     f = _filters(request, data)
     if key not in queries.SHOW:
         raise NotFound(f"No number {key!r}; see GET /analytics/numbers.", field="show")
-    page = paginate(queries.show_tickets(f, key), page_number, 50)
+    page = paginate(queries.show_tickets(f, key, request.user), page_number, 50)
     items = [
         {
             "number": fact.ticket.number,

@@ -14,7 +14,7 @@ from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 
-from backline.core.errors import DomainError
+from backline.core.errors import DomainError, PermissionDenied
 
 
 def tier_values(tier: int) -> list[int]:
@@ -128,6 +128,19 @@ def _day(data: Mapping[str, Any], name: str) -> date:
         return date.fromisoformat(str(raw))
     except ValueError:
         raise DomainError(f"{name} must be a date like 2026-01-31.", field=name) from None
+
+
+def require_scope(user: Any, filters: Filters) -> Filters:
+    """Agents see the dashboard of their own teams only (one of them must be chosen); managers
+    and admins every team's. PermissionDenied (403) otherwise."""
+    if user.is_manager:
+        return filters
+    own = set(user.memberships.values_list("team_id", flat=True))
+    if filters.team is None or filters.team not in own:
+        raise PermissionDenied(
+            "Agents see the dashboard of their own teams; choose one of them.", field="team"
+        )
+    return filters
 
 
 def parse(data: Mapping[str, Any], *, now: datetime | None = None) -> Filters:

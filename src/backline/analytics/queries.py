@@ -21,7 +21,7 @@ from django.db.models.fields.json import KT
 from django.db.models.functions import Coalesce, RowNumber
 from django.urls import reverse
 
-from backline.accounts.models import Team
+from backline.accounts.models import Team, User
 from backline.analytics import measures, rules
 from backline.analytics.filters import Filters, tier_values
 from backline.analytics.models import OUTCOME_FIELDS, DayRollup, TicketFact
@@ -30,6 +30,7 @@ from backline.problems.choices import ProposalState
 from backline.problems.models import Problem, ProblemIncident, Proposal
 from backline.tickets.choices import EventKind
 from backline.tickets.models import Category, TicketEvent
+from backline.tickets.queries import tickets_visible_to
 
 RECURRENCE_MIN_INCIDENTS = 3
 L2_TIERS = tier_values(2)
@@ -175,14 +176,15 @@ def facts(filters: Filters, cohort: str | None = None) -> QuerySet[TicketFact]:
     return qs
 
 
-def show_tickets(filters: Filters, key: str) -> QuerySet[TicketFact]:
-    """The facts behind the number `key` (see SHOW), newest first, with their tickets."""
+def show_tickets(filters: Filters, key: str, user: User) -> QuerySet[TicketFact]:
+    """The facts behind the number `key` (see SHOW) of tickets the user may see, newest first,
+    with their tickets."""
     show = SHOW[key]
-    return (
-        facts(filters, show.cohort)
-        .filter(show.q(filters))
-        .select_related("ticket", "ticket__team", "ticket__assignee")
-        .order_by("-created_at", "-ticket_id")
+    qs = facts(filters, show.cohort).filter(show.q(filters))
+    if not user.is_manager:  # managers and admins see every ticket; agents only theirs
+        qs = qs.filter(ticket__in=tickets_visible_to(user))
+    return qs.select_related("ticket", "ticket__team", "ticket__assignee").order_by(
+        "-created_at", "-ticket_id"
     )
 
 
@@ -622,10 +624,11 @@ def csat_by(filters: Filters, column: str) -> list[dict[str, Any]]:
     ]
 
 
-def choices() -> dict[str, list[tuple[int, str]]]:
-    """What the filter selects offer."""
+def choices(user: User) -> dict[str, list[tuple[int, str]]]:
+    """What the filter selects offer: every team to managers, an agent's own teams to them."""
+    teams = Team.objects.all() if user.is_manager else Team.objects.filter(members=user)
     return {
-        "teams": [(t.pk, f"{t.name} (L{t.tier})") for t in Team.objects.order_by("tier", "name")],
+        "teams": [(t.pk, f"{t.name} (L{t.tier})") for t in teams.order_by("tier", "name")],
         "categories": [(c.pk, str(c)) for c in Category.objects.select_related("parent")],
         "services": list(Service.objects.order_by("name").values_list("id", "name")),
     }

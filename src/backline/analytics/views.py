@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from backline.accounts.models import User
 from backline.analytics import dashboard, queries, rules, services
-from backline.analytics.filters import Filters, parse
+from backline.analytics.filters import Filters, parse, require_scope
 from backline.core.errors import DomainError
 from backline.tickets.permissions import require_staff
 from backline.tickets.queries import paginate
@@ -46,9 +46,10 @@ def _filters(request: HttpRequest) -> tuple[Filters | None, DomainError | None]:
         if team:
             data["team"] = str(team)
     try:
-        return parse(data), None
+        filters = parse(data)
     except DomainError as exc:
         return None, exc
+    return require_scope(request.user, filters), None  # 403 for another team's numbers
 
 
 def _context(request: HttpRequest, filters: Filters) -> dict[str, Any]:
@@ -61,7 +62,7 @@ def _context(request: HttpRequest, filters: Filters) -> dict[str, Any]:
         "f": filters,
         "d": data,
         "periods": PERIOD_LABELS,
-        "choices": queries.choices(),
+        "choices": queries.choices(request.user),
         "my_teams": list(request.user.teams.order_by("-tier", "name")),
         "age_buckets": rules.AGE_BUCKETS,
         "export_query": filters.query(),
@@ -78,7 +79,7 @@ def dashboard_page(request: HttpRequest) -> HttpResponse:
             "title": "Level 2 dashboard",
             "error": error,
             "periods": PERIOD_LABELS,
-            "choices": queries.choices(),
+            "choices": queries.choices(request.user),
             "f": parse({}),
         }
         return render(request, "analytics/dashboard.html", context, status=422)
@@ -100,7 +101,7 @@ def tickets_page(request: HttpRequest) -> HttpResponse:
             request, "analytics/tickets.html", {"title": "Tickets", "error": message}, status=422
         )
     services.facts_sync(limit=2000)
-    rows = queries.show_tickets(filters, key)
+    rows = queries.show_tickets(filters, key, request.user)
     page = paginate(rows, request.GET.get("page"), 50)
     context = {
         "title": queries.SHOW[key].label,

@@ -13,14 +13,14 @@ from backline.accounts.models import Team
 from backline.changes import queries, rules, services
 from backline.changes.filters import ChangeFilter
 from backline.changes.schemas import (
+    CauseLinkIn,
+    CauseLinkOut,
     ChangeIn,
+    ChangeMetricsOut,
     ChangeOut,
     ChangePage,
     ChangePatch,
-    LinkIn,
-    LinkOut,
-    MetricsOut,
-    TransitionIn,
+    ChangeTransitionIn,
     WhatChangedOut,
 )
 from backline.cmdb.models import ConfigurationItem
@@ -33,7 +33,7 @@ from backline.tickets.queries import paginate, ticket_get
 
 router = Router(tags=["changes"])
 
-ERRORS: dict[int, Any] = dict.fromkeys((400, 401, 403, 404, 409, 422), ErrorOut)
+ERRORS: dict[int, Any] = dict.fromkeys((400, 401, 403, 404, 409, 422, 429), ErrorOut)
 
 
 def _cis(refs: list[int | str]) -> list[ConfigurationItem]:
@@ -100,7 +100,7 @@ def change_create(request: HttpRequest, payload: ChangeIn):
     return response
 
 
-@router.get("/metrics", response={200: MetricsOut, **ERRORS})
+@router.get("/metrics", response={200: ChangeMetricsOut, **ERRORS})
 def metrics(request: HttpRequest, start: date | None = None, end: date | None = None):
     """Change-induced incident rate: tickets created in the period with a confirmed cause
     change, over all tickets created in it (default: the last 30 days)."""
@@ -133,15 +133,15 @@ def _link_out(link: Any) -> dict:
     }
 
 
-@router.get("/tickets/{number}/causes", response={200: list[LinkOut], **ERRORS})
+@router.get("/tickets/{number}/causes", response={200: list[CauseLinkOut], **ERRORS})
 def ticket_causes(request: HttpRequest, number: str):
     ticket = ticket_get(request.user, number)
     require_staff(request.user, "see change links")
     return [_link_out(link) for link in queries.ticket_change_links(ticket)]
 
 
-@router.post("/tickets/{number}/causes", response={200: LinkOut, **ERRORS})
-def ticket_link(request: HttpRequest, number: str, payload: LinkIn):
+@router.post("/tickets/{number}/causes", response={200: CauseLinkOut, **ERRORS})
+def ticket_link(request: HttpRequest, number: str, payload: CauseLinkIn):
     """Link a change as the suspected or confirmed cause (again with the other kind replaces it)."""
     ticket = ticket_get(request.user, number)
     change = queries.change_get(request.user, payload.change)
@@ -179,7 +179,7 @@ def change_update(request: HttpRequest, number: str, payload: ChangePatch):
 
 
 @router.post("/{number}/transition", response={200: ChangeOut, **ERRORS})
-def change_transition(request: HttpRequest, number: str, payload: TransitionIn):
+def change_transition(request: HttpRequest, number: str, payload: ChangeTransitionIn):
     """approve (managers), start, complete, fail, roll_back, cancel."""
     change = queries.change_get(request.user, number)
     return services.change_transition(actor=request.user, change=change, **payload.dict())

@@ -21,12 +21,13 @@ from backline.core.errors import NotFound
 from backline.core.time import local_day_range
 from backline.tickets.models import Ticket
 from backline.tickets.permissions import require_staff
+from backline.tickets.queries import tickets_visible_to, visible_numbers
 
 
 def parse_number(value: str | int) -> int | None:
     """`CHG-42`, `chg-42` or `42` → 42."""
     text = str(value).strip().upper().removeprefix("CHG-")
-    return int(text) if text.isdigit() and 0 < len(text) <= 18 else None
+    return int(text) if text.isdecimal() and 0 < len(text) <= 18 else None
 
 
 def changes_all() -> QuerySet[Change]:
@@ -52,7 +53,13 @@ def change_list(user: User, flt: ChangeFilter) -> QuerySet[Change]:
     require_staff(user, "see changes")
     qs = changes_all().annotate(
         eff_start=_EFF_START,
-        caused=Count("ticket_links", filter=Q(ticket_links__kind=CauseKind.CONFIRMED)),
+        caused=Count(
+            "ticket_links",
+            filter=Q(
+                ticket_links__kind=CauseKind.CONFIRMED,
+                ticket_links__ticket__in=tickets_visible_to(user),
+            ),
+        ),
     )
     if flt.q:
         pk = parse_number(flt.q)
@@ -83,13 +90,18 @@ def change_cis(change: Change) -> list[ConfigurationItem]:
     return list(change.cis.select_related("service").order_by("name"))
 
 
-def change_incidents(change: Change) -> list[TicketChangeLink]:
+def change_incidents(change: Change, user: User) -> list[TicketChangeLink]:
     """The incidents linked to a change, confirmed causes first."""
-    return list(change.ticket_links.select_related("ticket", "by").order_by("kind", "-at"))
+    links = change.ticket_links.filter(ticket__in=tickets_visible_to(user))
+    return list(links.select_related("ticket", "by").order_by("kind", "-at"))
 
 
-def change_history(change: Change, limit: int = 50) -> list:
-    return list(change.events.select_related("actor")[:limit])
+def change_history(change: Change, user: User, limit: int = 50) -> list:
+    """The change's latest events; those naming a ticket the user may not see are left out."""
+    events = list(change.events.select_related("actor")[:limit])
+    numbers = {str(e.data["ticket"]) for e in events if e.data.get("ticket")}
+    hidden = numbers - visible_numbers(user, numbers)
+    return [e for e in events if str(e.data.get("ticket") or "") not in hidden]
 
 
 def ticket_change_links(ticket: Ticket) -> list[TicketChangeLink]:

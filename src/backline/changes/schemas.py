@@ -14,7 +14,7 @@ from backline.tickets.schemas import Ref
 CiRef = Id | str
 
 
-class CiOut(Schema):
+class ChangeCiOut(Schema):
     id: int
     name: str
     ci_type: str
@@ -50,7 +50,7 @@ class ChangeListItem(Schema):
 class ChangeOut(ChangeListItem):
     description: str
     backout_plan: str
-    cis: list[CiOut]
+    cis: list[ChangeCiOut]
     incidents: list[dict]
 
     @staticmethod
@@ -58,10 +58,17 @@ class ChangeOut(ChangeListItem):
         return list(obj.cis.order_by("name"))
 
     @staticmethod
-    def resolve_incidents(obj) -> list[dict]:
+    def resolve_incidents(obj, context) -> list[dict]:
+        # Only the incidents the caller may see; without a request (a stored idempotent reply
+        # of a create) there are none yet.
+        from backline.changes.queries import change_incidents
+
+        user = getattr((context or {}).get("request"), "user", None)
+        if user is None:
+            return []
         return [
             {"ticket": f"INC-{link.ticket_id:06d}", "kind": link.kind, "at": link.at.isoformat()}
-            for link in obj.ticket_links.order_by("kind", "-at")
+            for link in change_incidents(obj, user)
         ]
 
 
@@ -118,7 +125,7 @@ class ChangePatch(Schema):
     external_ref: str | None = Field(None, max_length=200)
 
 
-class TransitionIn(Schema):
+class ChangeTransitionIn(Schema):
     action: str = Field(
         ..., max_length=20, description="approve, start, complete, fail, roll_back, cancel"
     )
@@ -126,12 +133,12 @@ class TransitionIn(Schema):
     version: int | None = Field(None, ge=1)
 
 
-class LinkIn(Schema):
+class CauseLinkIn(Schema):
     change: str = Field(..., max_length=30, description="CHG-42 or 42")
     kind: CauseKind = CauseKind.SUSPECTED
 
 
-class LinkOut(Schema):
+class CauseLinkOut(Schema):
     ticket: str
     change: str
     kind: str
@@ -144,7 +151,7 @@ class CandidateOut(Schema):
     score: float
     hours_before: float
     distance: int
-    via: CiOut
+    via: ChangeCiOut
     reasons: list[str]
     link_kind: str | None
 
@@ -156,7 +163,7 @@ class WhatChangedOut(Schema):
     candidates: list[CandidateOut]
 
 
-class MetricsOut(Schema):
+class ChangeMetricsOut(Schema):
     start: datetime
     end: datetime
     tickets: int

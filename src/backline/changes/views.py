@@ -58,14 +58,14 @@ def change_list(request: HttpRequest) -> HttpResponse:
 @require_GET
 def change_detail(request: HttpRequest, number: str) -> HttpResponse:
     change = queries.change_get(request.user, number)
-    incidents = queries.change_incidents(change)
+    incidents = queries.change_incidents(change, request.user)
     context = {
         "title": f"{change.number} {change.title}",
         "change": change,
         "cis": queries.change_cis(change),
         "incidents": incidents,
         "caused": sum(1 for link in incidents if link.kind == CauseKind.CONFIRMED),
-        "history": queries.change_history(change),
+        "history": queries.change_history(change, request.user),
         "actions": [
             (a, rules.ACTION_LABELS[a])
             for a in rules.available_actions(

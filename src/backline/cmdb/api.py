@@ -36,7 +36,7 @@ from backline.core.idempotency import run_idempotent
 
 router = Router(tags=["CMDB"])
 
-ERRORS: dict[int, Any] = dict.fromkeys((400, 401, 403, 404, 409, 413, 422), ErrorOut)
+ERRORS: dict[int, Any] = dict.fromkeys((400, 401, 403, 404, 409, 413, 422, 429), ErrorOut)
 
 
 def _refs() -> dict[str, Any]:

@@ -340,11 +340,11 @@ def _header(cells: list[str], kind: str, result: ImportResult) -> list[str]:
 
 def import_csv(*, actor: User, kind: str, data: bytes, dry_run: bool = True) -> ImportResult:
     """Check (and unless `dry_run`, import) a CSV file of services, CIs or dependencies; with
-    any bad row nothing is written. Managers only."""
+    any bad row nothing is written. Admins only (docs/security.md)."""
     if kind not in KINDS:
         raise DomainError(f"kind must be one of {', '.join(KINDS)}.", field="kind")
-    if not (services.can_read(actor) and actor.is_manager):
-        raise PermissionDenied("Only managers can import into the CMDB.")
+    if not (services.can_read(actor) and actor.is_admin):
+        raise PermissionDenied("Only admins can import into the CMDB.")
     if len(data) > MAX_BYTES:
         raise DomainError(f"The file is larger than {MAX_BYTES // 1024 // 1024} MB.", field="file")
     text, encoding = decode(data)

@@ -15,6 +15,7 @@ from django.apps import apps
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
+from backline.accounts.models import User
 from backline.cmdb import graph
 from backline.cmdb.filters import CiFilter
 from backline.cmdb.graph import Node
@@ -218,37 +219,50 @@ def ci_upstream_objects(ci: ConfigurationItem) -> list[tuple[ConfigurationItem, 
 # that wants a narrower set (e.g. only what a user may see) passes its own `tickets` queryset.
 
 
-def open_tickets() -> QuerySet:
-    """Open incidents (new, assigned, in progress, pending)."""
+def open_tickets(user: User | None = None) -> QuerySet:
+    """Open incidents (new, assigned, in progress, pending); only those the user may see
+    (`tickets_visible_to`) when a user is given."""
     from backline.tickets.choices import OPEN_STATUSES
 
-    return apps.get_model("tickets", "Ticket").objects.filter(status__in=OPEN_STATUSES)
+    if user is None:
+        return apps.get_model("tickets", "Ticket").objects.filter(status__in=OPEN_STATUSES)
+    from backline.tickets.queries import tickets_visible_to
+
+    return tickets_visible_to(user).filter(status__in=OPEN_STATUSES)
 
 
-def _count_by(field: str, ids: Iterable[int], tickets: QuerySet | None) -> dict[int, int]:
+def _count_by(
+    field: str, ids: Iterable[int], tickets: QuerySet | None, user: User | None
+) -> dict[int, int]:
     ids = list(ids)
     if not ids:
         return {}
-    qs = (open_tickets() if tickets is None else tickets).filter(**{f"{field}__in": ids})
+    qs = (open_tickets(user) if tickets is None else tickets).filter(**{f"{field}__in": ids})
     rows = qs.order_by().values_list(field).annotate(n=Count("pk"))
     return dict(rows)
 
 
-def open_incidents_per_ci(ci_ids: Iterable[int], tickets: QuerySet | None = None) -> dict[int, int]:
-    """CI id → number of open incidents naming it (ids without any are absent)."""
-    return _count_by("ci_id", ci_ids, tickets)
+def open_incidents_per_ci(
+    ci_ids: Iterable[int], tickets: QuerySet | None = None, *, user: User | None = None
+) -> dict[int, int]:
+    """CI id → number of open incidents naming it that the user may see (ids without any are
+    absent)."""
+    return _count_by("ci_id", ci_ids, tickets, user)
 
 
 def open_incidents_per_service(
-    service_ids: Iterable[int], tickets: QuerySet | None = None
+    service_ids: Iterable[int], tickets: QuerySet | None = None, *, user: User | None = None
 ) -> dict[int, int]:
-    """Service id → number of open incidents naming it (ids without any are absent)."""
-    return _count_by("service_id", service_ids, tickets)
+    """Service id → number of open incidents naming it that the user may see (ids without any
+    are absent)."""
+    return _count_by("service_id", service_ids, tickets, user)
 
 
-def open_incidents_for(*, ci_id: int | None = None, service_id: int | None = None) -> QuerySet:
-    """The open incidents naming a CI or a service, most urgent first."""
-    qs = open_tickets().select_related("team", "assignee")
+def open_incidents_for(
+    *, user: User, ci_id: int | None = None, service_id: int | None = None
+) -> QuerySet:
+    """The open incidents naming a CI or a service that the user may see, most urgent first."""
+    qs = open_tickets(user).select_related("team", "assignee")
     qs = qs.filter(ci_id=ci_id) if ci_id else qs.filter(service_id=service_id)
     return qs.order_by("priority", "-id")
 

@@ -53,7 +53,7 @@ def _form_error(form: Any, exc: DomainError) -> None:
 def service_list(request: HttpRequest) -> HttpResponse:
     _reader(request)
     rows = list(queries.services_list())
-    counts = queries.open_incidents_per_service([s.pk for s in rows])
+    counts = queries.open_incidents_per_service([s.pk for s in rows], user=request.user)
     for s in rows:
         s.open_count = counts.get(s.pk, 0)
     can_add = request.user.is_manager or request.user.memberships.exists()  # type: ignore[union-attr]
@@ -70,7 +70,7 @@ def service_detail(request: HttpRequest, pk: int) -> HttpResponse:
     _reader(request)
     service = queries.service_get(pk)
     items = queries.service_items(service)
-    counts = queries.open_incidents_per_ci([i.pk for i in items])
+    counts = queries.open_incidents_per_ci([i.pk for i in items], user=request.user)
     for i in items:
         i.open_count = counts.get(i.pk, 0)
     context = {
@@ -78,8 +78,12 @@ def service_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "service": service,
         "items": items,
         "dependents": queries.service_dependents(service),
-        "incidents": list(queries.open_incidents_for(service_id=service.pk)[:20]),
-        "open_count": queries.open_incidents_per_service([service.pk]).get(service.pk, 0),
+        "incidents": list(
+            queries.open_incidents_for(user=request.user, service_id=service.pk)[:20]
+        ),
+        "open_count": queries.open_incidents_per_service([service.pk], user=request.user).get(
+            service.pk, 0
+        ),
         "can_edit": services.can_write(request.user, service.owner_team_id),  # type: ignore[arg-type]
         "section": "services",
     }
@@ -128,7 +132,7 @@ def ci_list(request: HttpRequest) -> HttpResponse:
     form.is_valid()
     page = Paginator(queries.items_list(flt), 50).get_page(request.GET.get("page"))
     items = list(page.object_list)
-    counts = queries.open_incidents_per_ci([i.pk for i in items])
+    counts = queries.open_incidents_per_ci([i.pk for i in items], user=request.user)
     today = timezone.localdate()
     warn = dict(CiType.objects.values_list("slug", "expiry_warning_days"))
     for i in items:
@@ -191,8 +195,8 @@ def _ci_context(request: HttpRequest, item: ConfigurationItem) -> dict[str, Any]
         "dependents": queries.dependents_of(item),
         "impact": impact,
         "picture": _picture(item, impact),
-        "incidents": list(queries.open_incidents_for(ci_id=item.pk)[:20]),
-        "open_count": queries.open_incidents_per_ci([item.pk]).get(item.pk, 0),
+        "incidents": list(queries.open_incidents_for(user=request.user, ci_id=item.pk)[:20]),
+        "open_count": queries.open_incidents_per_ci([item.pk], user=request.user).get(item.pk, 0),
         "can_edit": services.can_write(request.user, item.owner_team_id),  # type: ignore[arg-type]
         "dep_form": DependencyForm(source=item),
         "history": queries.item_history(item, 15),
@@ -269,7 +273,7 @@ def ci_retire(request: HttpRequest, pk: int) -> HttpResponse:
         services.item_retire(
             actor=request.user,  # type: ignore[arg-type]
             item=item,
-            version=int(version) if version and version.isdigit() else None,
+            version=int(version) if version and version.isdecimal() else None,
         )
     except DomainError as exc:
         messages.error(request, exc.message)
@@ -391,6 +395,8 @@ def _type_counts() -> Any:
 @require_http_methods(["GET", "POST"])
 def import_page(request: HttpRequest) -> HttpResponse:
     _reader(request)
+    if not request.user.is_admin:  # type: ignore[union-attr]
+        raise PermissionDenied("Only admins can import into the CMDB.")
     form = ImportForm(request.POST or None, request.FILES or None)
     result = None
     status = 200
@@ -418,7 +424,7 @@ def import_page(request: HttpRequest) -> HttpResponse:
         "form": form,
         "result": result,
         "columns": {k: (importer.REQUIRED[k], importer.OPTIONAL[k]) for k in importer.KINDS},
-        "can_import": request.user.is_manager,  # type: ignore[union-attr]
+        "can_import": request.user.is_admin,  # type: ignore[union-attr]
         "section": "import",
     }
     template = "cmdb/import.html#result" if request.htmx else "cmdb/import.html"  # type: ignore[attr-defined]

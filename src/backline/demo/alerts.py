@@ -83,7 +83,8 @@ class Monitoring:
 
     def __init__(self, *, org: Org, cmdb: Cmdb, clock: Clock) -> None:
         self.org, self.clock = org, clock
-        manager, monitoring = org.user(T.MANAGER.username), org.user(T.MONITORING.username)
+        # Alert sources and rules are configuration: the admin sets them up.
+        manager, monitoring = org.user(T.ADMIN.username), org.user(T.MONITORING.username)
         self.prometheus, _ = services.alert_source_create(
             actor=manager, name="Prometheus production", kind=SourceKind.ALERTMANAGER,
             requester=monitoring, team=org.teams.get(T.OPS),

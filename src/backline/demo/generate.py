@@ -72,6 +72,7 @@ from backline.demo.ratings import ratings_load
 from backline.escalation.choices import EscalationState
 from backline.escalation.models import Escalation, Task
 from backline.search.services import documents_reindex
+from backline.tickets.access import access_rebuild
 from backline.tickets.choices import Status
 from backline.tickets.models import Category, Comment, Ticket, TicketEvent
 
@@ -147,6 +148,9 @@ def load_demo(*, seed: int = 7, tickets: int = 3000, password: str, progress: bo
         openings = [*cases.openings(), *monitoring.openings(), *mailroom.openings()]
         _write(lives, openings, lambda n: report.advance(step, n))
         cases.finish()
+        # Bulk-written history records no involvement: derive it now, before problems and
+        # changes link these tickets as the agents who may see them (again at the end).
+        access_rebuild()
         report.advance(step, 3)
         step = report.task("Changes and the incidents they caused", 1)
         changelog.load_changes(
@@ -186,6 +190,7 @@ def load_demo(*, seed: int = 7, tickets: int = 3000, password: str, progress: bo
             ratings_load(seed=seed)
             effort_load(seed=seed)
         step = report.task("Numbers for the dashboard", 1)
+        access_rebuild()
         facts_rebuild()
         report.advance(step)
         documents_reindex()

@@ -79,7 +79,7 @@ class Mailroom:
 
     def __init__(self, *, org: Org, clock: Clock) -> None:
         self.org, self.clock = org, clock
-        manager = org.user(T.MANAGER.username)
+        manager = org.user(T.ADMIN.username)  # mailboxes are configuration: admins only
         self.mailboxes: dict[str, Mailbox] = {}
         for name in _MAILBOX_TEAMS:
             team = org.teams[name]

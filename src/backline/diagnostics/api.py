@@ -33,7 +33,7 @@ from backline.tickets.permissions import require_staff
 from backline.tickets.queries import ticket_get
 
 router = Router(tags=["diagnostics"])
-ERRORS: dict[int, Any] = dict.fromkeys((400, 401, 403, 404, 409, 413, 422), ErrorOut)
+ERRORS: dict[int, Any] = dict.fromkeys((400, 401, 403, 404, 409, 413, 422, 429), ErrorOut)
 PAGE = 100
 
 

@@ -17,6 +17,8 @@ from django.utils import timezone
 
 from backline.accounts.models import User
 from backline.core.errors import Conflict, DomainError, NotFound
+from backline.core.security import check_upload_type
+from backline.core.tasks import enqueue_on_commit
 from backline.diagnostics import store
 from backline.diagnostics.analysis import Analysis, analyze, choose_format, is_gzip, open_log
 from backline.diagnostics.choices import LogSource, LogStatus
@@ -106,6 +108,7 @@ def log_attach(
         if upload.size > settings.BACKLINE_MAX_LOG_BYTES:
             limit = settings.BACKLINE_MAX_LOG_BYTES // (1024 * 1024)
             raise DomainError(f"Logs are limited to {limit} MB.", field="file")
+        check_upload_type(upload)
         name, size = Path(upload.name or "log").name, upload.size
     else:
         path = share_resolve(share_path)
@@ -139,14 +142,15 @@ def log_attach(
             internal=True,
         )
         Ticket.objects.filter(pk=ticket.pk).update(updated_at=now)
-        transaction.on_commit(partial(_enqueue, log.pk))
+        _enqueue(log.pk)
     return log
 
 
 def _enqueue(log_id: int) -> None:
+    """Queue the log's processing in the caller's transaction (core.tasks.enqueue_on_commit)."""
     from backline.diagnostics.tasks import process_log
 
-    process_log.enqueue(log_id)
+    enqueue_on_commit(process_log, log_id)
 
 
 def _claim(log_id: int, now: datetime) -> LogFile | None:
@@ -325,7 +329,7 @@ def log_reprocess(
         )
         if not changed:
             raise Conflict("This log is being processed right now.")
-        transaction.on_commit(partial(_enqueue, log.pk))
+        _enqueue(log.pk)
     log.refresh_from_db()
     return log
 

@@ -17,12 +17,12 @@ from backline.escalation.schemas import (
     AcceptIn,
     DeescalateIn,
     EscalationIn,
+    EscalationMetricsOut,
     EscalationOut,
+    HandoffPolicyIn,
+    HandoffPolicyOut,
     HopOut,
-    MetricsOut,
     MetricsQuery,
-    PolicyIn,
-    PolicyOut,
     ReturnIn,
 )
 from backline.tickets import queries as ticket_queries
@@ -155,20 +155,20 @@ def _team_by_slug(slug: str) -> Team:
     return team
 
 
-@router.get("/teams/{slug}/handoff-policy", response={200: PolicyOut, **ERRORS})
+@router.get("/teams/{slug}/handoff-policy", response={200: HandoffPolicyOut, **ERRORS})
 def policy(request: HttpRequest, slug: str):
     team = _team_by_slug(slug)
     return {"team": team.name, "required": services.handoff_required(team)}
 
 
-@router.put("/teams/{slug}/handoff-policy", response={200: PolicyOut, **ERRORS})
-def policy_set(request: HttpRequest, slug: str, payload: PolicyIn):
+@router.put("/teams/{slug}/handoff-policy", response={200: HandoffPolicyOut, **ERRORS})
+def policy_set(request: HttpRequest, slug: str, payload: HandoffPolicyIn):
     team = _team_by_slug(slug)
     result = services.handoff_policy_set(actor=request.user, team=team, required=payload.required)
     return {"team": team.name, "required": result.required}
 
 
-@router.get("/metrics/escalation", response={200: MetricsOut, **ERRORS})
+@router.get("/metrics/escalation", response={200: EscalationMetricsOut, **ERRORS})
 def metrics(request: HttpRequest, params: Query[MetricsQuery]):
     """Escalation rate, bounce rate and bounces per ticket, acceptance time per team, returns."""
     require_staff(request.user, "see metrics")

@@ -234,7 +234,7 @@ def _task_refused(request: HttpRequest, task: Task, exc: DomainError) -> HttpRes
 
 
 def _int(value: str | None) -> int | None:
-    return int(value) if value and value.isdigit() else None
+    return int(value) if value and value.isdecimal() else None
 
 
 def _render_queue(request: HttpRequest, status: int = 200, **extra: Any) -> HttpResponse:

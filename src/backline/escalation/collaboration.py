@@ -33,6 +33,7 @@ from backline.notifications.services import notify
 from backline.tickets.choices import OPEN_STATUSES, EventKind
 from backline.tickets.models import Ticket, TicketEvent
 from backline.tickets.permissions import require_staff
+from backline.tickets.queries import tickets_visible_to
 from backline.tickets.services import event_record, event_value
 
 
@@ -396,12 +397,15 @@ def tasks_for_ticket(ticket: Ticket) -> list[Task]:
 def task_queue(
     user: User, *, team_ids: Iterable[int] | None = None, include_done: bool = False
 ) -> QuerySet[Task]:
-    """Tasks of the user's teams (or of `team_ids`): overdue first, then by due time."""
+    """Tasks of the user's teams (or of `team_ids`) on tickets the user may see: overdue first,
+    then by due time."""
     if not user.is_authenticated or not user.is_active or not user.is_staff_member:
         return Task.objects.none()
     if team_ids is None:
         team_ids = user.memberships.values_list("team_id", flat=True)
-    qs = Task.objects.filter(team_id__in=list(team_ids)).select_related(*_TASK_RELATED)
+    qs = Task.objects.filter(
+        team_id__in=list(team_ids), ticket__in=tickets_visible_to(user)
+    ).select_related(*_TASK_RELATED)
     if not include_done:
         qs = qs.filter(status__in=OPEN_TASK_STATUSES)
     return _with_overdue(qs, timezone.now()).order_by(
@@ -410,10 +414,12 @@ def task_queue(
 
 
 def task_get(user: User, task_id: int) -> Task:
-    """One task, if the user is staff (tasks are internal); NotFound otherwise."""
+    """One task, if the user is staff (tasks are internal) and may see its ticket; NotFound
+    otherwise."""
     task = None
     if user.is_authenticated and user.is_active and user.is_staff_member:
-        qs = Task.objects.filter(pk=task_id).select_related(*_TASK_RELATED)
+        qs = Task.objects.filter(pk=task_id, ticket__in=tickets_visible_to(user))
+        qs = qs.select_related(*_TASK_RELATED)
         task = _with_overdue(qs, timezone.now()).first()
     if task is None:
         raise NotFound(f"No task TSK-{task_id:06d}.", field="task")

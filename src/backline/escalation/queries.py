@@ -16,12 +16,15 @@ from backline.escalation.choices import EscalationState, ReturnReason
 from backline.escalation.models import PACKAGE_TEXT_FIELDS, Escalation
 from backline.tickets.choices import EventKind
 from backline.tickets.models import Attachment, Ticket, TicketEvent
-from backline.tickets.queries import pinned_evidence
+from backline.tickets.queries import pinned_evidence, tickets_visible_to
 
 
 def inbox(user: User, *, team_ids: list[int] | None = None) -> QuerySet[Escalation]:
-    """Escalations waiting for the user's teams (every team for managers), oldest first."""
-    qs = Escalation.objects.filter(state=EscalationState.PENDING)
+    """Escalations waiting for the user's teams (every team for managers), oldest first; only
+    those of tickets the user may see (a restricted ticket sent to a team stays hidden)."""
+    qs = Escalation.objects.filter(
+        state=EscalationState.PENDING, ticket__in=tickets_visible_to(user)
+    )
     if team_ids:
         qs = qs.filter(to_team_id__in=team_ids)
     elif not user.is_manager:
@@ -38,7 +41,9 @@ def inbox(user: User, *, team_ids: list[int] | None = None) -> QuerySet[Escalati
 def inbox_count(user: User) -> int:
     """How many escalations wait for the user's teams."""
     return Escalation.objects.filter(
-        state=EscalationState.PENDING, to_team_id__in=team_ids_of(user)
+        state=EscalationState.PENDING,
+        to_team_id__in=team_ids_of(user),
+        ticket__in=tickets_visible_to(user),
     ).count()
 
 

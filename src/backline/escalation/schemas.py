@@ -23,7 +23,7 @@ class EscalationIn(Schema):
     evidence: list[int] = Field(default_factory=list, description="Attachment ids of the ticket")
 
 
-class EvidenceOut(Schema):
+class HandoffEvidenceOut(Schema):
     id: int
     filename: str
     size: int
@@ -48,7 +48,7 @@ class EscalationOut(Schema):
     hypothesis: str
     urgency_justification: str
     log_excerpts: str
-    evidence: list[EvidenceOut]
+    evidence: list[HandoffEvidenceOut]
     decided_by: UserRef | None
     decided_at: datetime | None
     return_reason: str
@@ -89,11 +89,11 @@ class HopOut(Schema):
     bounced: bool
 
 
-class PolicyIn(Schema):
+class HandoffPolicyIn(Schema):
     required: list[str]
 
 
-class PolicyOut(Schema):
+class HandoffPolicyOut(Schema):
     team: str
     required: list[str]
 
@@ -113,7 +113,7 @@ class ReturnRow(Schema):
     share: float | None
 
 
-class MetricsOut(Schema):
+class EscalationMetricsOut(Schema):
     start: datetime
     end: datetime
     tickets_created: int

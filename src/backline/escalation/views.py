@@ -120,7 +120,7 @@ def _as_form_errors(exc: DomainError) -> DomainError:
 @require_GET
 def inbox(request: HttpRequest) -> HttpResponse:
     require_staff(request.user, "see escalation inboxes")
-    team_ids = [int(t) for t in request.GET.getlist("team") if t.isdigit()]
+    team_ids = [int(t) for t in request.GET.getlist("team") if t.isdecimal()]
     escalations = list(queries.inbox(request.user, team_ids=team_ids))
     now = timezone.now()
     context = {
@@ -264,7 +264,7 @@ def metrics(request: HttpRequest) -> HttpResponse:
         start, end = local_day_range(None, None)
     start_text = timezone.localtime(start).date().isoformat()
     end_text = (timezone.localtime(end).date() - timedelta(days=1)).isoformat()
-    team_ids = [int(t) for t in request.GET.getlist("team") if t.isdigit()]
+    team_ids = [int(t) for t in request.GET.getlist("team") if t.isdecimal()]
     context = {
         "m": queries.escalation_metrics(start=start, end=end, team_ids=team_ids or None),
         "start": start_text,

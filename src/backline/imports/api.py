@@ -17,7 +17,7 @@ from backline.tickets.queries import paginate
 
 router = Router(tags=["imports"])
 
-ERRORS: dict[int, Any] = dict.fromkeys((400, 401, 403, 404, 409, 413, 422), ErrorOut)
+ERRORS: dict[int, Any] = dict.fromkeys((400, 401, 403, 404, 409, 413, 422, 429), ErrorOut)
 
 
 @router.post("/imports", response={201: ImportJobDetailOut, **ERRORS})
@@ -30,6 +30,7 @@ def import_create(
 ):
     """Upload a CSV (multipart `file`) with its `kind` (ticket_csv or event_log), its `mapping`
     as JSON text, and `dry_run`; the job runs in the background, poll GET /imports/{id}."""
+    services.require_manager(request.user)  # admins only, before the mapping is even read
     parsed = services.mapping_parse(mapping)
     with transaction.atomic():
         job = services.import_job_create(

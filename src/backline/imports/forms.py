@@ -73,7 +73,7 @@ def mapping_from_post(data: Any, kind: str) -> dict[str, Any]:
             group = (data.get(key) or "").strip()
             tier = (data.get(f"group_tier_{index}") or "").strip()
             if group and tier:
-                groups[group] = int(tier) if tier.isdigit() else tier
+                groups[group] = int(tier) if tier.isdecimal() else tier
     activities = {}
     for line in (data.get("activities") or "").splitlines():
         activity, sep, action = line.partition("=")

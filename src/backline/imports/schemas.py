@@ -8,7 +8,7 @@ from typing import Any
 from ninja import Schema
 
 
-class RowErrorOut(Schema):
+class ImportRowErrorOut(Schema):
     row: int
     column: str
     message: str
@@ -38,7 +38,7 @@ class ImportJobOut(Schema):
 
 class ImportJobDetailOut(ImportJobOut):
     mapping: dict[str, Any]
-    errors: list[RowErrorOut]
+    errors: list[ImportRowErrorOut]
     reason: str
     teams_created: list[dict[str, Any]]
     users_created: list[str]

@@ -9,9 +9,10 @@ import logging
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from functools import partial
+from datetime import timedelta
 from typing import Any
 
+from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import F, Q
@@ -23,8 +24,10 @@ from backline.accounts.choices import Role
 from backline.accounts.models import Team, User
 from backline.analytics.services import facts_mark_dirty
 from backline.core.errors import Conflict, DomainError, PermissionDenied, TooLarge
+from backline.core.tasks import enqueue_on_commit
 from backline.imports import rules
 from backline.imports.models import ImportJob, ImportKind, ImportState
+from backline.tickets.access import access_rebuild
 from backline.tickets.choices import Source, Status
 from backline.tickets.models import Category, Ticket, TicketEvent
 from backline.tickets.rules import DEFAULT_MATRIX
@@ -39,9 +42,9 @@ IMPORT_SOURCE = Source.API  # imported tickets came from another tool
 
 
 def require_manager(actor: User) -> None:
-    """Imports write history for the whole desk: managers and admins only."""
-    if not actor.is_active or not actor.is_manager:
-        raise PermissionDenied("Only managers and admins can import tickets.")
+    """Imports write history for the whole desk: admins only (docs/security.md)."""
+    if not actor.is_active or not actor.is_admin:
+        raise PermissionDenied("Only admins can import tickets.")
 
 
 @contextmanager
@@ -120,7 +123,7 @@ def import_job_create(
         job.file.save(job.filename.rsplit("/", 1)[-1], file, save=False)
         job.save()
         if enqueue:
-            transaction.on_commit(partial(_enqueue, job.pk))
+            _enqueue(job.pk)
     return job
 
 
@@ -140,9 +143,10 @@ def import_job_run_for_real(*, actor: User, job: ImportJob) -> ImportJob:
 
 
 def _enqueue(job_id: int) -> None:
+    """Queue the job's run in the caller's transaction (core.tasks.enqueue_on_commit)."""
     from backline.imports.tasks import run_import
 
-    run_import.enqueue(job_id)
+    enqueue_on_commit(run_import, job_id)
 
 
 def import_job_run(job_id: int, *, progress: Callable[[int, int], None] | None = None) -> ImportJob:
@@ -152,8 +156,12 @@ def import_job_run(job_id: int, *, progress: Callable[[int, int], None] | None =
     again skips the tickets already imported, so it is safe.
     """
     now = timezone.now()
+    # A job still "running" past the lease was left by a worker that died: take it over.
+    lease = now - timedelta(seconds=settings.BACKLINE_TASK_LEASE_SECONDS)
     claimed = ImportJob.objects.filter(
-        pk=job_id, state__in=[ImportState.PENDING, ImportState.FAILED]
+        Q(state__in=[ImportState.PENDING, ImportState.FAILED])
+        | Q(state=ImportState.RUNNING, started_at__lt=lease),
+        pk=job_id,
     ).update(
         state=ImportState.RUNNING,
         started_at=now,
@@ -477,6 +485,7 @@ class _Run:
                     for event in life.events
                 ]
                 TicketEvent.objects.bulk_create(events, batch_size=2000)
+                access_rebuild(t.pk for t in tickets)
                 facts_mark_dirty(t.pk for t in tickets)
             self.progress(rows, created=len(fresh), skipped=len(lives) - len(fresh))
 

@@ -20,7 +20,7 @@ from backline.intake.schemas import AlertmanagerIn, GenericIn, GrafanaIn, Receiv
 
 router = Router(tags=["intake"])
 
-ERRORS: dict[int, Any] = dict.fromkeys((400, 401, 403, 409, 413, 422), ErrorOut)
+ERRORS: dict[int, Any] = dict.fromkeys((400, 401, 403, 409, 413, 422, 429), ErrorOut)
 
 
 class SourceToken(HttpBearer):

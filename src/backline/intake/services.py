@@ -49,9 +49,10 @@ def monitoring_actor() -> User:
 
 
 def require_manager(actor: User) -> None:
-    """Alert sources decide which incidents open and where they go: managers and admins only."""
-    if not actor.is_active or not actor.is_manager:
-        raise PermissionDenied("Only managers and admins can configure alert sources and rules.")
+    """Alert sources and mailboxes decide which incidents open and where they go: admins only
+    (docs/security.md)."""
+    if not actor.is_active or not actor.is_admin:
+        raise PermissionDenied("Only admins can configure alert sources, rules and mailboxes.")
 
 
 # --- sources ----------------------------------------------------------------------------------

@@ -24,21 +24,21 @@ from backline.knowledge.schemas import (
     ArticleOut,
     ArticlePage,
     ArticlePatch,
+    ArticleTransitionIn,
     DecisionIn,
     DecisionOut,
     DiffOut,
     FeedbackIn,
     FeedbackOut,
-    MetricsOut,
-    PolicyIn,
-    PolicyOut,
+    KnowledgeMetricsOut,
+    KnowledgePolicyIn,
+    KnowledgePolicyOut,
     ReviewCloseIn,
     ReviewOut,
     SolvedTicketIn,
     SuggestIn,
     SuggestionOut,
     SuggestionsOut,
-    TransitionIn,
     UseIn,
     UseOut,
     VersionOut,
@@ -51,7 +51,7 @@ from backline.tickets.schemas import TicketOut
 
 router = Router(tags=["knowledge base"])
 
-ERRORS: dict[int, Any] = dict.fromkeys((400, 401, 403, 404, 409, 413, 422), ErrorOut)
+ERRORS: dict[int, Any] = dict.fromkeys((400, 401, 403, 404, 409, 413, 422, 429), ErrorOut)
 
 _REFS: dict[str, Any] = {
     "category": Category.objects.all(),
@@ -172,7 +172,7 @@ def article_update(request: HttpRequest, number: str, payload: ArticlePatch):
 
 
 @router.post("/articles/{number}/transition", response={200: ArticleOut, **ERRORS})
-def article_transition(request: HttpRequest, number: str, payload: TransitionIn):
+def article_transition(request: HttpRequest, number: str, payload: ArticleTransitionIn):
     article = queries.article_get(request.user, number)
     article = services.article_transition(actor=request.user, article=article, **payload.dict())
     return _out(article)
@@ -365,7 +365,7 @@ def review_close(request: HttpRequest, review_id: Id, payload: ReviewCloseIn):
     return services.review_close(actor=request.user, review=review, outcome=payload.outcome)
 
 
-@router.get("/policies", response={200: list[PolicyOut], **ERRORS})
+@router.get("/policies", response={200: list[KnowledgePolicyOut], **ERRORS})
 def policy_list(request: HttpRequest):
     require_staff(request.user, "see knowledge policies")
     required = set(
@@ -377,8 +377,8 @@ def policy_list(request: HttpRequest):
     ]
 
 
-@router.put("/policies/{team_id}", response={200: PolicyOut, **ERRORS})
-def policy_set(request: HttpRequest, team_id: Id, payload: PolicyIn):
+@router.put("/policies/{team_id}", response={200: KnowledgePolicyOut, **ERRORS})
+def policy_set(request: HttpRequest, team_id: Id, payload: KnowledgePolicyIn):
     team = Team.objects.filter(pk=team_id).first()
     if team is None:
         raise NotFound(f"No team {team_id}.")
@@ -388,7 +388,7 @@ def policy_set(request: HttpRequest, team_id: Id, payload: PolicyIn):
     return {"team": team.pk, "team_name": team.name, "require_decision": policy.require_decision}
 
 
-@router.get("/metrics", response={200: MetricsOut, **ERRORS})
+@router.get("/metrics", response={200: KnowledgeMetricsOut, **ERRORS})
 def metrics(request: HttpRequest, start: date | None = None, end: date | None = None):
     """Knowledge metrics for tickets resolved in [start, end] (local days; default: 30 days),
     including KB deflection as DESIGN.md defines it."""

@@ -136,7 +136,7 @@ def parse_number(number: str | int) -> int | None:
     if isinstance(number, int):
         return number if 0 < number < 2**63 else None
     text = str(number).strip().upper().removeprefix("KB-")
-    return int(text) if text.isdigit() and len(text) <= 18 and int(text) > 0 else None
+    return int(text) if text.isdecimal() and len(text) <= 18 and int(text) > 0 else None
 
 
 def article_stats(article: Article) -> dict[str, int]:

@@ -114,7 +114,7 @@ class ArticlePatch(Schema):
         return value
 
 
-class TransitionIn(Schema):
+class ArticleTransitionIn(Schema):
     action: str = Field(..., max_length=20, description="submit, publish, reject, retire, restore")
     note: str = Field("", max_length=2000)
     version: int | None = None
@@ -229,17 +229,17 @@ class ReviewCloseIn(Schema):
     outcome: str = Field(..., min_length=1, max_length=2000)
 
 
-class PolicyOut(Schema):
+class KnowledgePolicyOut(Schema):
     team: int
     team_name: str
     require_decision: bool
 
 
-class PolicyIn(Schema):
+class KnowledgePolicyIn(Schema):
     require_decision: bool
 
 
-class MetricsOut(Schema):
+class KnowledgeMetricsOut(Schema):
     start: datetime
     end: datetime
     l1_resolved: int

@@ -12,6 +12,7 @@ from backline.knowledge.models import Article
 from backline.search import queries as search
 from backline.search.registry import providers
 from backline.tickets.models import Ticket
+from backline.tickets.queries import tickets_visible_to
 
 # kind → statuses a suggestion may have (past incidents are resolved or closed)
 WANTED: dict[str, list[str] | None] = {
@@ -55,8 +56,10 @@ def suggestions_for(
     )
     hits = {kind: strong(found) for kind, found in hits.items()}
     articles = Article.objects.in_bulk([h.object_id for h in hits.get("article", [])])
-    tickets = Ticket.objects.select_related("service", "ci").in_bulk(
-        [h.object_id for h in hits.get("ticket", [])]
+    tickets = (
+        tickets_visible_to(user)
+        .select_related("service", "ci")
+        .in_bulk([h.object_id for h in hits.get("ticket", [])])
     )
     for kind, objects in (("article", articles), ("ticket", tickets)):
         out[kind] = [

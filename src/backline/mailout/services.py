@@ -32,6 +32,7 @@ from backline.mailout.choices import EmailKind, EmailStatus
 from backline.mailout.models import MailPreference, OutboundEmail
 from backline.tickets.choices import EventKind, PendingReason, Status
 from backline.tickets.models import Ticket, TicketEvent
+from backline.tickets.permissions import can_view
 
 logger = logging.getLogger("backline.mailout")
 _random = secrets.SystemRandom()
@@ -135,6 +136,8 @@ def recipients_for(event: TicketEvent, ticket: Ticket) -> list[tuple[User, str]]
         if user.pk in seen or user.pk == event.actor_id or not user.is_active or not user.email:
             continue
         if k not in REQUESTER_FACING and not user.is_staff_member:
+            continue
+        if not can_view(user, ticket):  # a watcher of a ticket since made restricted, …
             continue
         staff = user.is_staff_member
         if rules.wants(k, is_staff=staff, chosen=queries.chosen_kinds(user)):

@@ -15,7 +15,7 @@ from backline.notifications.schemas import MarkedOut, NotificationPage
 
 router = Router(tags=["notifications"])
 
-ERRORS: dict[int, Any] = dict.fromkeys((400, 401, 404, 422), ErrorOut)
+ERRORS: dict[int, Any] = dict.fromkeys((400, 401, 403, 404, 422, 429), ErrorOut)
 
 
 @router.get("/notifications", response={200: NotificationPage, **ERRORS})

@@ -61,7 +61,7 @@ def suggest(request: HttpRequest) -> HttpResponse:
     text = f"{request.POST.get('title', '')}\n{request.POST.get('description', '')}"[:5000]
     service = request.POST.get("service", "")
     found = queries.article_suggestions(
-        request.user, text=text, service_id=int(service) if service.isdigit() else None
+        request.user, text=text, service_id=int(service) if service.isdecimal() else None
     )
     return render(request, "portal/new.html#suggestions", {"suggestions": found})
 

@@ -36,11 +36,11 @@ from backline.problems.schemas import (
     ProblemOut,
     ProblemPage,
     ProblemPatch,
+    ProblemTransitionIn,
     RcaOut,
     RootCauseIn,
     TimelineEntryIn,
     TimelineEntryOut,
-    TransitionIn,
     WhysIn,
 )
 from backline.tickets.models import Attachment, TicketEvent
@@ -49,7 +49,7 @@ from backline.tickets.queries import paginate, ticket_get
 
 router = Router(tags=["problems"])
 
-ERRORS: dict[int, Any] = dict.fromkeys((400, 401, 403, 404, 409, 422), ErrorOut)
+ERRORS: dict[int, Any] = dict.fromkeys((400, 401, 403, 404, 409, 422, 429), ErrorOut)
 _REFS = {"owner": User.objects.filter(is_active=True), "team": Team.objects.all()}
 
 
@@ -195,7 +195,7 @@ def problem_update(request: HttpRequest, number: str, payload: ProblemPatch):
 
 
 @router.post("/{number}/transition", response={200: ProblemOut, **ERRORS})
-def problem_transition(request: HttpRequest, number: str, payload: TransitionIn):
+def problem_transition(request: HttpRequest, number: str, payload: ProblemTransitionIn):
     """investigate, root_cause_known, start_fix, resolve, close (with a closure), reopen."""
     problem = queries.problem_get(request.user, number)
     data = payload.dict()
@@ -214,7 +214,7 @@ def incidents(request: HttpRequest, number: str):
             "linked_by": link.linked_by,
             "linked_at": link.linked_at,
         }
-        for link in queries.problem_incidents(problem)
+        for link in queries.problem_incidents(problem, request.user)
     ]
 
 
@@ -243,8 +243,8 @@ def incident_unlink(request: HttpRequest, number: str, ticket: str):
 # --- root cause analysis -------------------------------------------------------------------------
 
 
-def _rca(problem: Any) -> dict:
-    rca = queries.problem_rca(problem)
+def _rca(problem: Any, user: User) -> dict:
+    rca = queries.problem_rca(problem, user)
     return {
         "problem": problem.number,
         "version": problem.version,
@@ -259,7 +259,7 @@ def _rca(problem: Any) -> dict:
 @router.get("/{number}/rca", response={200: RcaOut, **ERRORS})
 def rca_get(request: HttpRequest, number: str):
     """The whole root cause analysis: timeline, 5 whys, factors, root cause."""
-    return _rca(queries.problem_get(request.user, number))
+    return _rca(queries.problem_get(request.user, number), request.user)
 
 
 @router.put("/{number}/rca/whys", response={200: RcaOut, **ERRORS})
@@ -269,7 +269,7 @@ def rca_whys(request: HttpRequest, number: str, payload: WhysIn):
     problem = services.whys_set(
         actor=request.user, problem=problem, whys=payload.whys, version=payload.version
     )
-    return _rca(problem)
+    return _rca(problem, request.user)
 
 
 @router.put("/{number}/rca/root-cause", response={200: RcaOut, **ERRORS})
@@ -282,7 +282,7 @@ def rca_root_cause(request: HttpRequest, number: str, payload: RootCauseIn):
         cause_code=payload.cause_code or "",
         version=payload.version,
     )
-    return _rca(problem)
+    return _rca(problem, request.user)
 
 
 def _evidence(request: HttpRequest, payload: TimelineEntryIn) -> dict[str, Any]:
@@ -407,7 +407,7 @@ def report_md(request: HttpRequest, number: str):
     """The post-incident report as Markdown (a download)."""
     problem = queries.problem_get(request.user, number)
     response = HttpResponse(
-        export.report_markdown(problem), content_type="text/markdown; charset=utf-8"
+        export.report_markdown(problem, request.user), content_type="text/markdown; charset=utf-8"
     )
     response["Content-Disposition"] = f'attachment; filename="{problem.number}-report.md"'
     return response
@@ -418,6 +418,7 @@ def report_html(request: HttpRequest, number: str):
     """The post-incident report as a printable HTML page."""
     problem = queries.problem_get(request.user, number)
     html = render_to_string(
-        "problems/report.html", {"problem": problem, "body": export.report_html(problem)}
+        "problems/report.html",
+        {"problem": problem, "body": export.report_html(problem, request.user)},
     )
     return HttpResponse(html, content_type="text/html; charset=utf-8")

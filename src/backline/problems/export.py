@@ -9,6 +9,7 @@ from datetime import datetime
 from django.utils import timezone
 from django.utils.safestring import SafeString
 
+from backline.accounts.models import User
 from backline.core.markdown import render_markdown
 from backline.problems import queries, rules
 from backline.problems.models import Problem
@@ -28,11 +29,11 @@ def _evidence(entry) -> list[str]:
     return out
 
 
-def report_data(problem: Problem, now: datetime | None = None) -> rules.Report:
-    """Everything the report shows, as plain data."""
+def report_data(problem: Problem, viewer: User, now: datetime | None = None) -> rules.Report:
+    """Everything the report shows to this viewer (only incidents they may see), as plain data."""
     now = now or timezone.now()
-    rca = queries.problem_rca(problem)
-    incidents = queries.problem_incidents(problem)
+    rca = queries.problem_rca(problem, viewer)
+    incidents = queries.problem_incidents(problem, viewer)
     actions = queries.problem_actions(problem, today=timezone.localdate(now))
     cause = CauseCode(problem.cause_code).label if problem.cause_code in CauseCode.values else ""
     return rules.Report(
@@ -74,11 +75,11 @@ def report_data(problem: Problem, now: datetime | None = None) -> rules.Report:
     )
 
 
-def report_markdown(problem: Problem, now: datetime | None = None) -> str:
+def report_markdown(problem: Problem, viewer: User, now: datetime | None = None) -> str:
     """The post-incident report as Markdown."""
-    return rules.report_markdown(report_data(problem, now))
+    return rules.report_markdown(report_data(problem, viewer, now))
 
 
-def report_html(problem: Problem, now: datetime | None = None) -> SafeString:
+def report_html(problem: Problem, viewer: User, now: datetime | None = None) -> SafeString:
     """The post-incident report as sanitised HTML (the body of the printable page)."""
-    return render_markdown(report_markdown(problem, now))
+    return render_markdown(report_markdown(problem, viewer, now))

@@ -32,7 +32,7 @@ from backline.tickets.rules import format_number
 
 router = Router(tags=["known errors"])
 
-ERRORS: dict[int, Any] = dict.fromkeys((400, 401, 403, 404, 409, 422), ErrorOut)
+ERRORS: dict[int, Any] = dict.fromkeys((400, 401, 403, 404, 409, 422, 429), ErrorOut)
 
 
 def _objects(data: dict[str, Any]) -> dict[str, Any]:

@@ -35,7 +35,7 @@ def problem_url(problem: Problem) -> str:
 def _problem(user: Any, ref: str) -> Problem:
     require_staff(user, "see problems")
     text = ref.strip().upper().removeprefix("PRB-")
-    problem = Problem.objects.filter(pk=text).first() if text.isdigit() else None
+    problem = Problem.objects.filter(pk=text).first() if text.isdecimal() else None
     if problem is None:
         raise NotFound(f"No problem {ref}.", field="problem")
     return problem

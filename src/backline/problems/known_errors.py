@@ -240,7 +240,7 @@ def known_error_list(user: User, *, q: str = "", state: str = "") -> QuerySet[Kn
 def known_error_get(user: User, ref: str | int) -> KnownError:
     """One known error by id or number (KE-7); hidden ones are NotFound."""
     text = str(ref).strip().upper().removeprefix("KE-")
-    if not text.isdigit() or len(text) > 12:
+    if not text.isdecimal() or len(text) > 12:
         raise NotFound(f"No known error {ref}.")
     found = (
         known_errors_visible_to(user).prefetch_related("services", "cis").filter(pk=text).first()

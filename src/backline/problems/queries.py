@@ -25,7 +25,7 @@ from backline.problems.models import (
 )
 from backline.tickets.models import Ticket
 from backline.tickets.permissions import require_staff
-from backline.tickets.queries import tickets_visible_to
+from backline.tickets.queries import tickets_visible_to, visible_numbers
 from backline.tickets.rules import parse_number as ticket_number
 
 _LIST_RELATED = ("owner", "team")
@@ -62,7 +62,11 @@ def problem_list(user: User, flt: ProblemFilter) -> QuerySet[Problem]:
     if flt.ci:
         qs = qs.filter(cis__id=flt.ci)
     return qs.annotate(
-        incident_count=Count("incident_links", distinct=True),
+        incident_count=Count(
+            "incident_links",
+            filter=Q(incident_links__ticket__in=tickets_visible_to(user)),
+            distinct=True,
+        ),
         open_actions=Count(
             "actions", filter=Q(actions__state__in=rules.OPEN_ACTION_STATES), distinct=True
         ),
@@ -82,18 +86,38 @@ def problem_get(user: User, number: str | int) -> Problem:
     return problem
 
 
-def problem_incidents(problem: Problem) -> list[ProblemIncident]:
-    """The linked incidents, newest incident first."""
+def problem_incidents(problem: Problem, user: User) -> list[ProblemIncident]:
+    """The linked incidents the user may see, newest incident first."""
     return list(
-        ProblemIncident.objects.filter(problem=problem)
+        ProblemIncident.objects.filter(problem=problem, ticket__in=tickets_visible_to(user))
         .select_related("ticket", "ticket__team", "ticket__service", "linked_by")
         .order_by("-ticket__created_at", "-ticket_id")
     )
 
 
-def problem_history(problem: Problem) -> list[ProblemEvent]:
-    """The problem's events, newest first."""
-    return list(problem.events.select_related("actor").order_by("-at", "-id"))
+def problem_history(problem: Problem, user: User) -> list[ProblemEvent]:
+    """The problem's events, newest first; incidents the user may not see are left out of them
+    (an event naming only such incidents is left out whole)."""
+    events = list(problem.events.select_related("actor").order_by("-at", "-id"))
+    named = {n for e in events for n in _event_tickets(e.data)}
+    seen = visible_numbers(user, named)
+    out = []
+    for event in events:
+        numbers = _event_tickets(event.data)
+        if numbers and not (numbers & seen):
+            continue
+        if isinstance(event.data.get("tickets"), list):
+            event.data = {**event.data, "tickets": [n for n in event.data["tickets"] if n in seen]}
+        out.append(event)
+    return out
+
+
+def _event_tickets(data: dict) -> set[str]:
+    """The ticket numbers a problem event names ("ticket" or "tickets")."""
+    listed = data.get("tickets")
+    found: list = listed if isinstance(listed, list) else []
+    single = data.get("ticket")
+    return {str(n) for n in found} | ({str(single)} if single else set())
 
 
 @dataclass
@@ -104,10 +128,15 @@ class Rca:
     categories: list[FactorCategory]
 
 
-def problem_rca(problem: Problem) -> Rca:
-    """The whole root cause analysis (four queries)."""
+def problem_rca(problem: Problem, user: User) -> Rca:
+    """The whole root cause analysis (four queries); entries citing a ticket event or attachment
+    of a ticket the user may not see are left out."""
+    visible = tickets_visible_to(user)
     timeline = list(
-        TimelineEntry.objects.filter(problem=problem).select_related(
+        TimelineEntry.objects.filter(problem=problem)
+        .exclude(Q(ticket_event__isnull=False) & ~Q(ticket_event__ticket__in=visible))
+        .exclude(Q(attachment__isnull=False) & ~Q(attachment__ticket__in=visible))
+        .select_related(
             "ticket_event", "ticket_event__ticket", "change", "attachment", "created_by"
         )
     )
@@ -174,9 +203,10 @@ def factor_categories(*, active_only: bool = True) -> list[FactorCategory]:
     return list(qs.filter(is_active=True) if active_only else qs)
 
 
-def incident_span(problem: Problem) -> dict:
-    """How many incidents are linked, and when the first and last were opened."""
-    return ProblemIncident.objects.filter(problem=problem).aggregate(
+def incident_span(problem: Problem, user: User) -> dict:
+    """How many incidents the user may see are linked, and when the first and last were opened."""
+    links = ProblemIncident.objects.filter(problem=problem, ticket__in=tickets_visible_to(user))
+    return links.aggregate(
         count=Count("id"), first=Min("ticket__created_at"), last=Max("ticket__created_at")
     )
 

@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.core.cache import cache
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, Prefetch
 from django.utils import timezone
 
 from backline.accounts.models import User
@@ -28,6 +28,7 @@ from backline.problems.services import problem_create
 from backline.search import rules as text_rules
 from backline.tickets.choices import DONE_STATUSES, Status
 from backline.tickets.models import Ticket
+from backline.tickets.queries import tickets_visible_to
 
 # --- pure: terms and similarity --------------------------------------------------------------
 
@@ -417,9 +418,12 @@ def proposals_list(user: User, *, state: str = ProposalState.OPEN) -> list[Propo
     if not user.is_staff_member:
         return []
     qs = Proposal.objects.filter(state=state).select_related("problem", "decided_by")
-    return list(
-        qs.prefetch_related("tickets__ci", "tickets__category").order_by("-score", "-id")[:100]
-    )
+    return list(qs.prefetch_related(_visible_tickets(user)).order_by("-score", "-id")[:100])
+
+
+def _visible_tickets(user: User) -> Prefetch:
+    """A proposal's incidents, only those the user may see."""
+    return Prefetch("tickets", queryset=tickets_visible_to(user).select_related("ci", "category"))
 
 
 def proposal_get(user: User, proposal_id: int) -> Proposal:
@@ -428,7 +432,7 @@ def proposal_get(user: User, proposal_id: int) -> Proposal:
     found = (
         Proposal.objects.filter(pk=proposal_id)
         .select_related("problem", "decided_by")
-        .prefetch_related("tickets__ci", "tickets__category")
+        .prefetch_related(_visible_tickets(user))
         .first()
     )
     if found is None:

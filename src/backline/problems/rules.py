@@ -329,7 +329,7 @@ def report_markdown(report: Report) -> str:
 def parse_number(value: str | int, prefix: str = "PRB-") -> int | None:
     """`PRB-12`, `prb-12` or `12` → 12 (None when it is not one)."""
     text = str(value).strip().upper().removeprefix(prefix)
-    return int(text) if text.isdigit() and 0 < len(text) <= 18 and int(text) > 0 else None
+    return int(text) if text.isdecimal() and 0 < len(text) <= 18 and int(text) > 0 else None
 
 
 def parse_evidence(text: str) -> tuple[str, int] | None:

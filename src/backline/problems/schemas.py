@@ -98,7 +98,7 @@ class ProblemPatch(Schema):
     verify_days: int | None = Field(None, ge=1, le=365)
 
 
-class TransitionIn(Schema):
+class ProblemTransitionIn(Schema):
     action: str = Field(
         ...,
         max_length=20,

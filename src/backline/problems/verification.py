@@ -20,12 +20,14 @@ from django.db import connection, transaction
 from django.db.models import F, Prefetch
 from django.utils import timezone
 
+from backline.accounts.models import User
 from backline.notifications.services import notify
 from backline.problems.choices import Closure, ProblemEventKind, ProblemState
 from backline.problems.models import KnownError, Problem, ProblemEvent, ProblemIncident
 from backline.problems.recurrence import overlap, terms, text_matches
 from backline.problems.services import problem_event
 from backline.tickets.models import Ticket
+from backline.tickets.queries import tickets_visible_to
 
 
 def window_end(problem: Problem) -> datetime | None:
@@ -190,18 +192,20 @@ class Recurrence:
     days_after_fix: int
 
 
-def problem_recurrences(problem: Problem) -> list[Recurrence]:
-    """The matching incidents recorded after the problem's fix, newest first (two queries)."""
+def problem_recurrences(problem: Problem, user: User) -> list[Recurrence]:
+    """The matching incidents the user may see recorded after the problem's fix, newest first
+    (two queries)."""
     events = list(
         ProblemEvent.objects.filter(problem=problem, kind=ProblemEventKind.RECURRED).order_by(
             "-at", "-id"
         )
     )
     ids = [e.data.get("ticket_id") for e in events if e.data.get("ticket_id")]
-    tickets = Ticket.objects.in_bulk(ids) if ids else {}
+    tickets = tickets_visible_to(user).in_bulk(ids) if ids else {}
     return [
-        Recurrence(e, tickets.get(e.data.get("ticket_id")), int(e.data.get("days_after_fix", 0)))
+        Recurrence(e, tickets[e.data["ticket_id"]], int(e.data.get("days_after_fix", 0)))
         for e in events
+        if e.data.get("ticket_id") in tickets
     ]
 
 

@@ -148,8 +148,8 @@ def _pinned_offers(incidents: list[ProblemIncident], rca: queries.Rca) -> list[d
 
 def _detail_context(request: HttpRequest, problem: Problem, **extra: Any) -> dict[str, Any]:
     actions = queries.problem_actions(problem)
-    rca = queries.problem_rca(problem)
-    incidents = queries.problem_incidents(problem)
+    rca = queries.problem_rca(problem, request.user)
+    incidents = queries.problem_incidents(problem, request.user)
     facts = rules.ProblemFacts(
         state=problem.state,
         has_root_cause=bool(problem.root_cause.strip()),
@@ -160,14 +160,14 @@ def _detail_context(request: HttpRequest, problem: Problem, **extra: Any) -> dic
     context = {
         "title": f"{problem.number} {problem.title}",
         "problem": problem,
-        "span": queries.incident_span(problem),
+        "span": queries.incident_span(problem, request.user),
         "rca": rca,
         "whys": extra.pop("whys", None) or [w.text for w in rca.whys],
         "categories": [c for c in rca.categories if c.is_active],
         "actions": actions,
-        "history": queries.problem_history(problem),
+        "history": queries.problem_history(problem, request.user),
         "known_errors": list(problem.known_errors.order_by("-updated_at")),
-        "recurrences": verification.problem_recurrences(problem),
+        "recurrences": verification.problem_recurrences(problem, request.user),
         "services": list(problem.services.order_by("name")),
         "cis": list(problem.cis.order_by("name")),
         "transitions": [(a, rules.ACTION_LABELS[a]) for a in rules.available_actions(facts)],
@@ -221,7 +221,7 @@ def _refused(
 
 def _version(request: HttpRequest) -> int | None:
     raw = request.POST.get("version", "")
-    return int(raw) if raw.isdigit() else None
+    return int(raw) if raw.isdecimal() else None
 
 
 @login_required
@@ -408,7 +408,7 @@ def timeline_remove(request: HttpRequest, number: str, entry_id: int) -> HttpRes
 def _edit_chain(steps: list[str], op: str) -> tuple[list[str], bool]:
     """Apply an editor button to the submitted chain; returns (chain, save?)."""
     name, _, raw = op.partition("-")
-    i = int(raw) if raw.isdigit() else -1
+    i = int(raw) if raw.isdecimal() else -1
     if name == "add":
         return [*steps, ""], False
     if name == "remove" and 0 <= i < len(steps):
@@ -590,7 +590,7 @@ def action_transition(request: HttpRequest, number: str, action_id: int) -> Http
 def report_markdown(request: HttpRequest, number: str) -> HttpResponse:
     problem = queries.problem_get(request.user, number)
     response = HttpResponse(
-        export.report_markdown(problem), content_type="text/markdown; charset=utf-8"
+        export.report_markdown(problem, request.user), content_type="text/markdown; charset=utf-8"
     )
     response["Content-Disposition"] = f'attachment; filename="{problem.number}-report.md"'
     return response
@@ -601,7 +601,9 @@ def report_markdown(request: HttpRequest, number: str) -> HttpResponse:
 def report_html(request: HttpRequest, number: str) -> HttpResponse:
     problem = queries.problem_get(request.user, number)
     return render(
-        request, "problems/report.html", {"problem": problem, "body": export.report_html(problem)}
+        request,
+        "problems/report.html",
+        {"problem": problem, "body": export.report_html(problem, request.user)},
     )
 
 

@@ -16,7 +16,7 @@ from backline.tickets.queries import paginate, ticket_get
 
 router = Router(tags=["satisfaction"])
 
-ERRORS: dict[int, Any] = dict.fromkeys((400, 401, 403, 404, 409, 422), ErrorOut)
+ERRORS: dict[int, Any] = dict.fromkeys((400, 401, 403, 404, 409, 422, 429), ErrorOut)
 
 
 @router.get("/ratings", response={200: RatingPage, **ERRORS})

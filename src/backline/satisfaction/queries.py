@@ -12,6 +12,7 @@ from backline.satisfaction.filters import RatingFilter
 from backline.satisfaction.models import Rating
 from backline.tickets.models import Ticket
 from backline.tickets.permissions import require_staff
+from backline.tickets.queries import tickets_visible_to
 
 
 class CsatSummary(TypedDict):
@@ -22,9 +23,12 @@ class CsatSummary(TypedDict):
 
 
 def ratings_list(user: User, flt: RatingFilter | None = None) -> QuerySet[Rating]:
-    """Ratings (newest change first) with their ticket, requester and team; staff only."""
+    """Ratings of tickets the user may see (newest change first) with their ticket, requester and
+    team; staff only."""
     require_staff(user, "see satisfaction ratings")
     qs = Rating.objects.select_related("ticket", "requester", "team").order_by("-updated_at", "-id")
+    if not user.is_manager:  # managers and admins see every ticket
+        qs = qs.filter(ticket__in=tickets_visible_to(user))
     return flt.apply(qs) if flt is not None else qs
 
 

@@ -15,7 +15,7 @@ from backline.search.schemas import HitOut, SearchOut, SearchParams, SimilarIn
 
 router = Router(tags=["Search"])
 
-ERRORS: dict[int, Any] = dict.fromkeys((400, 401, 403, 404, 422), ErrorOut)
+ERRORS: dict[int, Any] = dict.fromkeys((400, 401, 403, 404, 422, 429), ErrorOut)
 DEFAULT_SIMILAR: dict[str, list[str] | None] = {
     "ticket": ["resolved", "closed"],
     "article": ["published"],

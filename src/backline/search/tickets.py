@@ -16,6 +16,7 @@ from backline.search.documents import Document
 from backline.search.registry import Provider
 from backline.tickets import rules as ticket_rules
 from backline.tickets.models import Ticket
+from backline.tickets.queries import tickets_visible_to
 
 KIND = "ticket"
 _COLUMNS = (
@@ -73,11 +74,15 @@ def ticket_documents(ids: Iterable[int] | None, batch: int = 5000) -> Iterator[D
 
 
 def ticket_scope(user: Any) -> Q | None:
-    """Staff find every ticket, requesters their own, anyone else none."""
+    """The tickets the user may see (`tickets_visible_to`): managers and admins every one,
+    agents their teams' and involved ones, requesters their own, anyone else none."""
     if user is None or not user.is_authenticated or not user.is_active:
         return None
-    if user.is_staff_member:
+    if user.is_manager:
         return Q()
+    if user.is_staff_member:
+        # A subquery, not a list of ids: the database joins it to the match.
+        return Q(object_id__in=tickets_visible_to(user).values("pk"))
     return Q(owner_id=user.pk)
 
 

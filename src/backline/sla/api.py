@@ -19,9 +19,9 @@ from backline.sla.schemas import (
     CalendarOut,
     CalendarPatch,
     ClockOut,
-    PolicyIn,
-    PolicyOut,
     PolicyPatch,
+    SlaPolicyIn,
+    SlaPolicyOut,
 )
 from backline.tickets import queries as ticket_queries
 from backline.tickets.api import ERRORS
@@ -76,28 +76,28 @@ def _policy_changes(payload: PolicyPatch) -> dict[str, Any]:
     return changes
 
 
-@router.get("/sla/policies", response={200: list[PolicyOut], **ERRORS})
+@router.get("/sla/policies", response={200: list[SlaPolicyOut], **ERRORS})
 def policy_list(request: HttpRequest):
     """Every policy in the order they are tried."""
     require_staff(request.user, "read SLA policies")
     return list(queries.policies_all())
 
 
-@router.post("/sla/policies", response={201: PolicyOut, **ERRORS})
-def policy_create(request: HttpRequest, payload: PolicyIn):
+@router.post("/sla/policies", response={201: SlaPolicyOut, **ERRORS})
+def policy_create(request: HttpRequest, payload: SlaPolicyIn):
     """Add a policy (managers and admins), tried after the existing ones."""
     services.require_sla_manager(request.user)
     policy = services.sla_policy_save(actor=request.user, changes=_policy_changes(payload))
     return Status(201, queries.policy_get(policy.pk))
 
 
-@router.get("/sla/policies/{policy_id}", response={200: PolicyOut, **ERRORS})
+@router.get("/sla/policies/{policy_id}", response={200: SlaPolicyOut, **ERRORS})
 def policy_detail(request: HttpRequest, policy_id: int):
     require_staff(request.user, "read SLA policies")
     return queries.policy_get(policy_id)
 
 
-@router.patch("/sla/policies/{policy_id}", response={200: PolicyOut, **ERRORS})
+@router.patch("/sla/policies/{policy_id}", response={200: SlaPolicyOut, **ERRORS})
 def policy_patch(request: HttpRequest, policy_id: int, payload: PolicyPatch):
     """Change any field (managers, admins); running clocks keep their targets until re-planned."""
     services.require_sla_manager(request.user)

@@ -47,7 +47,7 @@ class OlaTargetIn(Schema):
     resolve_minutes: int | None = None
 
 
-class PolicyOut(Schema):
+class SlaPolicyOut(Schema):
     id: int
     name: str
     position: int = Field(..., description="Policies are tried in ascending position")
@@ -106,7 +106,7 @@ class PolicyPatch(Schema):
     ola_targets: dict[int, OlaTargetIn] | None = Field(None, description=_OLA_DOC)
 
 
-class PolicyIn(PolicyPatch):
+class SlaPolicyIn(PolicyPatch):
     name: str = Field(..., max_length=120)  # type: ignore[assignment]
     calendar: int = Field(..., description="Business calendar id")  # type: ignore[assignment]
     first_response_minutes: int  # type: ignore[assignment]

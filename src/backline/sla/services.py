@@ -486,11 +486,11 @@ _POLICY_REQUIRED = ("name", "calendar", "first_response_minutes", "resolution_mi
 
 
 def require_sla_manager(actor: User) -> None:
-    """SLA targets are promises to the business: only managers and admins change them."""
+    """SLA targets are promises to the business: only admins configure them (docs/security.md)."""
     from backline.core.errors import PermissionDenied
 
-    if not actor.is_active or not actor.is_manager:
-        raise PermissionDenied("Only managers and admins can configure SLAs and calendars.")
+    if not actor.is_active or not actor.is_admin:
+        raise PermissionDenied("Only admins can configure SLAs and calendars.")
 
 
 def _fail(message: str, field: str):

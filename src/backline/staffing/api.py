@@ -15,7 +15,7 @@ from backline.staffing.schemas import ForecastOut, ScheduleIn, ScheduleOut
 
 router = Router(tags=["staffing"])
 
-ERRORS: dict[int, Any] = dict.fromkeys((400, 401, 403, 404, 409, 422), ErrorOut)
+ERRORS: dict[int, Any] = dict.fromkeys((400, 401, 403, 404, 409, 422, 429), ErrorOut)
 
 
 def _user(request: HttpRequest) -> User:

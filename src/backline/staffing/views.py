@@ -169,7 +169,7 @@ def _save_rows(request: HttpRequest, team, rows: list[dict]) -> int | None:
 def _place_error(rows: list[dict], exc: DomainError) -> None:
     # Service fields look like "members.3.week.mon": show the message in that cell.
     parts = (exc.field or "").split(".")
-    if len(parts) == 4 and parts[1].isdigit() and int(parts[1]) < len(rows):
+    if len(parts) == 4 and parts[1].isdecimal() and int(parts[1]) < len(rows):
         for cell in rows[int(parts[1])]["days"]:
             if cell["day"] == parts[3]:
                 cell["error"] = exc.message.split(": ", 1)[-1]

@@ -9,8 +9,8 @@ from backline.tickets.models import Category, PriorityMatrixEntry
 
 @admin.register(Category)
 class CategoryAdmin(admin.ModelAdmin):
-    list_display = ["name", "parent", "is_active"]
-    list_filter = ["is_active"]
+    list_display = ["name", "parent", "team", "restricted", "is_active"]
+    list_filter = ["is_active", "restricted"]
     prepopulated_fields = {"slug": ["name"]}
     search_fields = ["name"]
 

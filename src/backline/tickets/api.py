@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import FileResponse, HttpRequest, JsonResponse
+from django.http import HttpRequest, JsonResponse
 from ninja import File, Form, Query, Router, Status
 from ninja.files import UploadedFile
 
@@ -13,6 +13,7 @@ from backline.cmdb.models import ConfigurationItem, Service
 from backline.core.api import ErrorOut, resolve_refs
 from backline.core.errors import DomainError, NotFound
 from backline.core.idempotency import run_idempotent
+from backline.core.security import attachment_response
 from backline.tickets import queries, services
 from backline.tickets.filters import TicketFilter
 from backline.tickets.models import Category, Ticket
@@ -34,7 +35,7 @@ from backline.tickets.schemas import (
 
 router = Router(tags=["tickets"])
 
-ERRORS: dict[int, Any] = dict.fromkeys((400, 401, 403, 404, 409, 413, 422), ErrorOut)
+ERRORS: dict[int, Any] = dict.fromkeys((400, 401, 403, 404, 409, 413, 422, 429), ErrorOut)
 
 _REFS: dict[str, Any] = {
     "requester": User.objects.filter(is_active=True),
@@ -155,11 +156,25 @@ def comment_list(request: HttpRequest, number: str):
 
 @router.post("/{number}/comments", response={201: CommentOut, **ERRORS})
 def comment_create(request: HttpRequest, number: str, payload: CommentIn):
+    """Add a reply or an internal note. With an `Idempotency-Key` a retry returns the same one."""
     ticket = queries.ticket_get(request.user, number)
-    comment = services.ticket_comment(
-        actor=request.user, ticket=ticket, body=payload.body, internal=payload.internal
+    data = payload.dict()
+
+    def create() -> tuple[int, dict]:
+        comment = services.ticket_comment(actor=request.user, ticket=ticket, **data)
+        return 201, CommentOut.from_orm(comment).model_dump(mode="json")
+
+    status, body, replayed = run_idempotent(
+        user=request.user,
+        scope=f"comment_create:{ticket.pk}",
+        key=request.headers.get("Idempotency-Key"),
+        payload=data,
+        create=create,
     )
-    return Status(201, comment)
+    response = JsonResponse(body, status=status)
+    if replayed:
+        response["Idempotent-Replayed"] = "true"
+    return response
 
 
 @router.get("/{number}/attachments", response={200: list[AttachmentOut], **ERRORS})
@@ -184,12 +199,7 @@ def attachment_create(
 def attachment_download(request: HttpRequest, attachment_id: int):
     """Download a file; always served as an attachment, never inline."""
     attachment = queries.attachment_get(request.user, attachment_id)
-    return FileResponse(
-        attachment.file.open("rb"),
-        as_attachment=True,
-        filename=attachment.filename,
-        content_type="application/octet-stream",
-    )
+    return attachment_response(attachment.file.open("rb"), filename=attachment.filename)
 
 
 @router.post("/{number}/watchers", response={204: None, **ERRORS})

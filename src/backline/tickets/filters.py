@@ -125,7 +125,7 @@ class TicketFilter(BaseModel):
         if (
             value
             and value not in ("me", "none")
-            and not (value.isdigit() and 0 < int(value) < 2**63)
+            and not (value.isdecimal() and 0 < int(value) < 2**63)
         ):
             raise ValueError("assignee must be `me`, `none` or a user id")
         return value or None

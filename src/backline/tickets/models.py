@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
@@ -57,6 +58,19 @@ class Category(models.Model):
     )
     description = models.TextField(blank=True)
     is_active = models.BooleanField(default=True)
+    restricted = models.BooleanField(
+        default=False,
+        help_text="Security, HR…: only the owning team, the assignee, the requester and managers "
+        "see these tickets (a sub-category of a restricted one is restricted too)",
+    )
+    team = models.ForeignKey(
+        "accounts.Team",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="owned_categories",
+        help_text="The team that owns this category's tickets (required when restricted)",
+    )
 
     class Meta:
         ordering = ["name"]
@@ -64,6 +78,11 @@ class Category(models.Model):
 
     def __str__(self) -> str:
         return f"{self.parent.name} / {self.name}" if self.parent_id and self.parent else self.name
+
+    def clean(self) -> None:
+        # A restricted category nobody owns would be visible to managers only: say so up front.
+        if self.restricted and not self.team_id:
+            raise ValidationError({"team": "A restricted category needs the team that owns it."})
 
 
 class PriorityMatrixEntry(models.Model):
@@ -311,6 +330,49 @@ class TicketWatcher(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} watches {self.ticket_id}"
+
+
+class TicketAccess(models.Model):
+    """A team or user that has been involved with a ticket (held it, acted on it): they may see it.
+
+    Kept by `event_record` as events happen, so visibility is one indexed lookup instead of a scan
+    of the timeline. Exactly one of team and user is set.
+    """
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="access_rows")
+    team = models.ForeignKey(
+        "accounts.Team", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    user = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(team__isnull=True, user__isnull=False)
+                | Q(team__isnull=False, user__isnull=True),
+                name="access_team_xor_user",
+            ),
+            models.UniqueConstraint(
+                fields=["ticket", "team"],
+                condition=Q(team__isnull=False),
+                name="access_team_unique",
+            ),
+            models.UniqueConstraint(
+                fields=["ticket", "user"],
+                condition=Q(user__isnull=False),
+                name="access_user_unique",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["team", "ticket"], name="access_team_ticket"),
+            models.Index(fields=["user", "ticket"], name="access_user_ticket"),
+        ]
+
+    def __str__(self) -> str:
+        who = f"team {self.team_id}" if self.team_id else f"user {self.user_id}"
+        return f"{who} involved in {self.ticket_id}"
 
 
 class TicketLink(models.Model):

@@ -7,8 +7,9 @@ from django.db.models import Count, Q, QuerySet
 
 from backline.accounts.models import User
 from backline.accounts.queries import team_ids_of
+from backline.audit.services import audit_denied
 from backline.core.errors import NotFound
-from backline.tickets import rules
+from backline.tickets import permissions, rules
 from backline.tickets.choices import OPEN_STATUSES
 from backline.tickets.filters import TicketFilter
 from backline.tickets.models import Attachment, Category, Ticket, TicketEvent, TicketLink
@@ -18,12 +19,26 @@ _DETAIL_RELATED = (*_LIST_RELATED, "ci")
 
 
 def tickets_visible_to(user: User) -> QuerySet[Ticket]:
-    """Tickets the user may see: staff all, requesters their own."""
+    """Tickets the user may see (docs/security.md): managers all, agents their teams' and those
+    they are involved in (restricted categories only for the owning team), requesters their own."""
     if not user.is_authenticated or not user.is_active:
         return Ticket.objects.none()
-    if user.is_staff_member:
+    if user.is_manager:
         return Ticket.objects.all()
+    if user.is_staff_member:
+        return Ticket.objects.filter(permissions.agent_scope(user, team_ids_of(user)))
     return Ticket.objects.filter(requester=user)
+
+
+def visible_numbers(user: User, numbers: set[str]) -> set[str]:
+    """Which of these ticket numbers name tickets the user may see (one query): for histories
+    and reports that mention tickets by number."""
+    pks = {number: rules.parse_number(number) for number in numbers}
+    wanted = [pk for pk in pks.values() if pk]
+    if not wanted:
+        return set()
+    visible = set(tickets_visible_to(user).filter(pk__in=wanted).values_list("pk", flat=True))
+    return {number for number, pk in pks.items() if pk in visible}
 
 
 def ticket_list(user: User, flt: TicketFilter) -> QuerySet[Ticket]:
@@ -46,6 +61,9 @@ def ticket_get(user: User, number: str) -> Ticket:
         else None
     )
     if ticket is None:
+        hidden = Ticket.objects.filter(pk=pk).first() if pk else None
+        if hidden is not None:  # it exists, but not for this user: that is a denial to record
+            audit_denied(actor=user, action="view", target=hidden)
         raise NotFound(f"No ticket {number}.", field="number")
     return ticket
 

@@ -192,10 +192,10 @@ EDITABLE_FIELDS = (
 )
 
 
-def require_manager(actor: User) -> None:
-    """Routing decides where every ticket goes: only managers and admins change it."""
-    if not actor.is_active or not actor.is_manager:
-        raise PermissionDenied("Only managers and admins can configure routing rules.")
+def require_admin(actor: User) -> None:
+    """Routing decides where every ticket goes: only admins configure it (docs/security.md)."""
+    if not actor.is_active or not actor.is_admin:
+        raise PermissionDenied("Only admins can configure routing rules.")
 
 
 def _assign(rule: RoutingRule, values: Mapping[str, Any]) -> None:
@@ -293,7 +293,7 @@ def routing_rule_create(
     position: int | None = None,
 ) -> RoutingRule:
     """Add a rule at the end of the list (or at `position`, moving the later ones down)."""
-    require_manager(actor)
+    require_admin(actor)
     position = _check_position(position)
     rule = RoutingRule()
     _assign(
@@ -323,7 +323,7 @@ def routing_rule_update(
     *, actor: User, rule: RoutingRule, changes: Mapping[str, Any]
 ) -> RoutingRule:
     """Change any of a rule's fields; a `position` moves it as routing_rule_move does."""
-    require_manager(actor)
+    require_admin(actor)
     values = dict(changes)
     position = _check_position(values.pop("position", None))
     with transaction.atomic():
@@ -338,7 +338,7 @@ def routing_rule_update(
 
 def routing_rule_delete(*, actor: User, rule: RoutingRule) -> None:
     """Remove a rule; the rules after it move up one place."""
-    require_manager(actor)
+    require_admin(actor)
     with transaction.atomic():
         _lock(rule).delete()
         _renumber(_locked_order())
@@ -352,7 +352,7 @@ def routing_rule_move(
     position: int | None = None,
 ) -> RoutingRule:
     """Move a rule one place up or down, or to `position` (0 runs first); the others close up."""
-    require_manager(actor)
+    require_admin(actor)
     if (direction is None) == (position is None):
         raise DomainError("Give a direction (up or down) or a position.", field="direction")
     if direction is not None and direction not in ("up", "down"):

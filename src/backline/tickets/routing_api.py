@@ -155,4 +155,4 @@ def rule_delete(request: HttpRequest, rule_id: int):
 
 def _require_write(user: User) -> None:
     # Refuse before looking the rule up, so a non-manager cannot probe which ids exist.
-    routing.require_manager(user)
+    routing.require_admin(user)

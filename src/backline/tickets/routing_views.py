@@ -124,14 +124,14 @@ def _page(request: HttpRequest, status: int = 200, **extra) -> HttpResponse:
 @login_required
 @require_GET
 def rule_list(request: HttpRequest) -> HttpResponse:
-    routing.require_manager(request.user)
+    routing.require_admin(request.user)
     return _page(request)
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def rule_create(request: HttpRequest) -> HttpResponse:
-    routing.require_manager(request.user)
+    routing.require_admin(request.user)
     form = RoutingRuleForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -149,7 +149,7 @@ def rule_create(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def rule_edit(request: HttpRequest, rule_id: int) -> HttpResponse:
-    routing.require_manager(request.user)
+    routing.require_admin(request.user)
     rule = routing.routing_rule_get(rule_id)
     initial = {
         "name": rule.name,
@@ -199,7 +199,7 @@ def _refused(request: HttpRequest, exc: DomainError) -> HttpResponse:
 @login_required
 @require_POST
 def rule_move(request: HttpRequest, rule_id: int) -> HttpResponse:
-    routing.require_manager(request.user)
+    routing.require_admin(request.user)
     rule = routing.routing_rule_get(rule_id)
     direction = request.POST.get("direction", "")
     try:
@@ -212,7 +212,7 @@ def rule_move(request: HttpRequest, rule_id: int) -> HttpResponse:
 @login_required
 @require_POST
 def rule_delete(request: HttpRequest, rule_id: int) -> HttpResponse:
-    routing.require_manager(request.user)
+    routing.require_admin(request.user)
     rule = routing.routing_rule_get(rule_id)
     routing.routing_rule_delete(actor=request.user, rule=rule)
     return _after_change(request, f"Rule “{rule.name}” deleted.")
@@ -222,7 +222,7 @@ def rule_delete(request: HttpRequest, rule_id: int) -> HttpResponse:
 @require_POST
 def rule_test(request: HttpRequest) -> HttpResponse:
     """Which rule a sample ticket would match, and why; in place with HTMX, a full page without."""
-    routing.require_manager(request.user)
+    routing.require_admin(request.user)
     form = SampleForm(request.POST)
     result = None
     if form.is_valid():

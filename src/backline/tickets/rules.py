@@ -167,7 +167,7 @@ def parse_number(text: str) -> int | None:
     text = text.strip().upper()
     if text.startswith(NUMBER_PREFIX):
         text = text[len(NUMBER_PREFIX) :]
-    if not text.isdigit() or len(text) > 12:
+    if not text.isdecimal() or len(text) > 12:
         return None
     value = int(text)
     return value if value > 0 else None

@@ -23,11 +23,12 @@ from backline.core.errors import (
     Conflict,
     DomainError,
     PermissionDenied,
-    TooLarge,
     from_validation_error,
 )
+from backline.core.security import check_upload
 from backline.notifications.mentions import notify_mentions
 from backline.tickets import routing, rules, signals
+from backline.tickets.access import access_grant_for_event
 from backline.tickets.choices import EventKind, Level, LinkKind, Priority, Source, Status
 from backline.tickets.models import (
     EXTERNAL_ID_HELP,
@@ -83,6 +84,7 @@ def event_record(
         comment=comment,
         attachment=attachment,
     )
+    access_grant_for_event(event)
     signals.event_recorded.send(sender=TicketEvent, event=event)
     return event
 
@@ -406,6 +408,7 @@ def ticket_update(
     now = at or timezone.now()
     with transaction.atomic():
         fresh = _lock(ticket, version)
+        old_tier = fresh.tier
         before = {name: getattr(fresh, name) for name in changes}
         for name, value in changes.items():
             setattr(fresh, name, value)
@@ -443,6 +446,9 @@ def ticket_update(
         other = {k: v for k, v in diff.items() if k not in _ASSIGNMENT_FIELDS}
         if assignment:
             data: dict[str, Any] = {"changes": assignment, "tier": fresh.tier}
+            if fresh.tier != old_tier:
+                # A move between tiers: the OLA clocks follow it (sla.handlers), as for escalations.
+                data["from_tier"] = old_tier
             if fresh.status != old_status:
                 data["status"] = [old_status, fresh.status]
             event_record(ticket=fresh, kind=EventKind.ASSIGNED, actor=actor, at=now, data=data)
@@ -682,11 +688,8 @@ def _clean_filename(name: str) -> str:
 
 
 def _check_upload(upload: UploadedFile) -> None:
-    limit = settings.BACKLINE_MAX_ATTACHMENT_BYTES
-    if upload.size is None or upload.size > limit:
-        raise TooLarge(
-            f"{upload.name} is larger than the {limit // (1024 * 1024)} MB limit.", field="file"
-        )
+    # Size (BACKLINE_MAX_ATTACHMENT_BYTES) and type (no programs): core/security.py.
+    check_upload(upload, limit=settings.BACKLINE_MAX_ATTACHMENT_BYTES)
 
 
 def _store_attachment(
@@ -847,8 +850,8 @@ def priority_matrix_set(
     *, actor: User, impact: int, urgency: int, priority: int
 ) -> PriorityMatrixEntry:
     """Change one cell of the priority matrix; applies to tickets created or re-rated after."""
-    if not actor.is_manager:
-        raise PermissionDenied("Only managers and admins can change the priority matrix.")
+    if not actor.is_admin:
+        raise PermissionDenied("Only admins can change the priority matrix.")
     rules.priority_for(impact, urgency)  # validates both levels
     if priority not in Priority.values:
         raise DomainError("Priority must be 1 to 4.", field="priority")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
@@ -13,6 +13,7 @@ from pydantic import ValidationError
 
 from backline.core.errors import Conflict, DomainError
 from backline.core.forms import add_domain_error
+from backline.core.security import attachment_response
 from backline.tickets import panels, queries, rules, services
 from backline.tickets.choices import Level, Priority, Status
 from backline.tickets.filters import QUEUES, TicketFilter
@@ -213,7 +214,7 @@ def assign(request: HttpRequest, number: str) -> HttpResponse:
 
 
 def _int(value: str | None) -> int | None:
-    return int(value) if value and value.isdigit() else None
+    return int(value) if value and value.isdecimal() else None
 
 
 @login_required
@@ -321,9 +322,4 @@ def unlink(request: HttpRequest, number: str, link_id: int) -> HttpResponse:
 @require_GET
 def download(request: HttpRequest, attachment_id: int) -> HttpResponse:
     attachment = queries.attachment_get(request.user, attachment_id)
-    return FileResponse(
-        attachment.file.open("rb"),
-        as_attachment=True,
-        filename=attachment.filename,
-        content_type="application/octet-stream",
-    )
+    return attachment_response(attachment.file.open("rb"), filename=attachment.filename)

@@ -26,7 +26,7 @@ from backline.webhooks.schemas import (
 
 router = Router(tags=["webhooks"])
 
-ERRORS: dict[int, Any] = dict.fromkeys((400, 401, 403, 404, 409, 422), ErrorOut)
+ERRORS: dict[int, Any] = dict.fromkeys((400, 401, 403, 404, 409, 422, 429), ErrorOut)
 
 
 @router.get("/webhooks/event-types", response={200: list[EventTypeOut], **ERRORS})

@@ -30,7 +30,7 @@ def subscription_get(user: User, pk: int | str) -> Subscription:
     require_manager(user)
     sub = (
         Subscription.objects.select_related("created_by").filter(pk=pk).first()
-        if str(pk).isdigit()
+        if str(pk).isdecimal()
         else None
     )
     if sub is None:
@@ -58,7 +58,7 @@ def delivery_get(user: User, pk: int | str) -> Delivery:
     require_manager(user)
     delivery = (
         Delivery.objects.select_related("subscription", "ticket").filter(pk=pk).first()
-        if str(pk).isdigit()
+        if str(pk).isdecimal()
         else None
     )
     if delivery is None:

@@ -39,9 +39,9 @@ def _setting(name: str, default: float) -> float:
 
 
 def require_manager(actor: User) -> None:
-    """Subscriptions hold secrets and send ticket data out: managers and admins only."""
-    if not actor.is_active or not actor.is_manager:
-        raise PermissionDenied("Only managers and admins can manage webhooks.")
+    """Subscriptions hold secrets and send ticket data out: admins only (docs/security.md)."""
+    if not actor.is_active or not actor.is_admin:
+        raise PermissionDenied("Only admins can manage webhooks.")
 
 
 def new_secret() -> str:

@@ -22,7 +22,7 @@ from backline.worklog.schemas import (
 
 router = Router(tags=["worklog"])
 
-ERRORS: dict[int, Any] = dict.fromkeys((400, 401, 403, 404, 409, 422), ErrorOut)
+ERRORS: dict[int, Any] = dict.fromkeys((400, 401, 403, 404, 409, 422, 429), ErrorOut)
 
 
 def _ticket_time(user: User, number: str) -> dict[str, Any]:

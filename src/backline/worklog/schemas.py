@@ -9,7 +9,7 @@ from ninja import Field, Schema
 from backline.accounts.schemas import UserRef
 
 
-class TeamRef(Schema):
+class WorklogTeamRef(Schema):
     id: int
     name: str
     tier: int
@@ -19,7 +19,7 @@ class TimeEntryOut(Schema):
     id: int
     ticket: str = Field(..., description="Ticket number, INC-000042")
     user: UserRef
-    team: TeamRef | None
+    team: WorklogTeamRef | None
     tier: int
     minutes: int
     note: str
