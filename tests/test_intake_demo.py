@@ -21,6 +21,7 @@ def test_demo_alerts_open_history_incidents_and_the_case_c_alert(db):
     for name in (T.AS, T.OPS, T.DB):
         org.teams[name] = TeamFactory(name=name)
     org.users["hcarter"] = UserFactory(username="hcarter", role=Role.MANAGER)
+    org.users["admin"] = UserFactory(username="admin", role=Role.ADMIN)  # sets up the sources
     org.users["monitoring"] = UserFactory(username="monitoring", role=Role.REQUESTER)
     shop = Service.objects.create(name="eCommerce", owner_team=org.teams[T.AS])
     integration = ConfigurationItem.objects.create(

@@ -255,9 +255,9 @@ def test_escalation_by_ref_with_an_incomplete_package_changes_nothing(
 # --- back to the L1 tool ----------------------------------------------------------------------
 
 
-def test_webhook_payloads_carry_the_external_reference(manager, l2_agent, app_support):
+def test_webhook_payloads_carry_the_external_reference(admin, l2_agent, app_support):
     subscription_create(
-        actor=manager,
+        actor=admin,
         name="L1 desk",
         url="https://l1.example.com/hooks/backline",
         event_types=["ticket.created", "ticket.status_changed"],

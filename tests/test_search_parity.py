@@ -209,18 +209,18 @@ def ids(page) -> list[int]:
         ("report slow", [16]),
     ],
 )
-def test_same_top_results_on_every_backend(indexed, l2_agent, q, expected):
-    assert ids(search(user=l2_agent, q=q)) == expected
+def test_same_top_results_on_every_backend(indexed, manager, q, expected):
+    assert ids(search(user=manager, q=q)) == expected
 
 
-def test_same_results_with_a_filter(indexed, l2_agent):
-    page = search(user=l2_agent, q="vpn OR outlook", flt=SearchFilter(status=("resolved",)))
+def test_same_results_with_a_filter(indexed, manager):
+    page = search(user=manager, q="vpn OR outlook", flt=SearchFilter(status=("resolved",)))
     assert ids(page) == [3, 11]
 
 
-def test_same_suggestions_on_every_backend(indexed, l2_agent):
+def test_same_suggestions_on_every_backend(indexed, manager):
     hits = similar(
-        user=l2_agent,
+        user=manager,
         text="VPN client: certificate validation failed when connecting from home",
         kinds={"ticket": ["closed", "resolved"]},
         service_id=1,

@@ -151,17 +151,20 @@ def test_a_write_token_works_tickets_but_cannot_configure(manager, l2_agent, app
     assert not RoutingRule.objects.exists()
 
 
-def test_an_admin_token_configures_but_never_beyond_its_users_role(manager, l2_agent, app_support):
+def test_an_admin_token_configures_but_never_beyond_its_users_role(
+    admin, manager, l2_agent, app_support
+):
     rule = {"name": "VPN to L2", "team": app_support.pk, "keywords": ["vpn"]}
-    response = _client(manager, "admin").post(
+    response = _client(admin, "admin").post(
         "/api/v1/routing-rules", rule, content_type="application/json"
     )
     assert response.status_code == 201, response.content
-    # An agent's admin token acts as the agent: the role still forbids configuration.
-    response = _client(l2_agent, "admin").post(
-        "/api/v1/routing-rules", rule, content_type="application/json"
-    )
-    assert response.status_code == 403 and response.json()["code"] == "forbidden"
+    # A manager's or an agent's admin token acts as its user: the role still forbids it.
+    for user in (manager, l2_agent):
+        response = _client(user, "admin").post(
+            "/api/v1/routing-rules", rule, content_type="application/json"
+        )
+        assert response.status_code == 403 and response.json()["code"] == "forbidden"
     assert RoutingRule.objects.count() == 1
 
 

@@ -1,4 +1,4 @@
-"""History import in a real browser: a manager uploads an event log, maps its columns, runs a
+"""History import in a real browser: an admin uploads an event log, maps its columns, runs a
 dry run that reports a bad row, runs it for real and sees the progress reach 100 %."""
 
 from __future__ import annotations
@@ -32,12 +32,12 @@ def shot(page, name: str) -> None:
         page.screenshot(path=f"{SHOTS}/{name}.png", full_page=True)
 
 
-def test_manager_maps_dry_runs_and_imports_an_event_log(page, tmp_path):
-    UserFactory(username="maria", first_name="Maria", last_name="Lead", role=Role.MANAGER)
+def test_admin_maps_dry_runs_and_imports_an_event_log(page, tmp_path):
+    UserFactory(username="ada", first_name="Ada", last_name="Admin", role=Role.ADMIN)
     TeamFactory(name="Service Desk", tier=1)
     csv_path = tmp_path / "history.csv"
     csv_path.write_text(LOG)
-    sign_in(page, "maria", PASSWORD)
+    sign_in(page, "ada", PASSWORD)
 
     page.goto("/settings/import/")
     expect(page.get_by_test_id("import-jobs")).to_contain_text("No imports yet")

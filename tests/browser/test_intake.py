@@ -1,4 +1,4 @@
-"""A manager sets up an Alertmanager source and a rule in the browser, Alertmanager posts an
+"""An admin sets up an Alertmanager source and a rule in the browser, Alertmanager posts an
 alert with the token, and the incident shows up on the source page and with its alert panel."""
 
 from __future__ import annotations
@@ -15,10 +15,10 @@ from tests.test_intake import am_alert, am_payload
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def test_a_manager_creates_a_source_and_a_rule_and_an_alert_becomes_an_incident(page, manager):
+def test_an_admin_creates_a_source_and_a_rule_and_an_alert_becomes_an_incident(page, admin):
     TeamFactory(name="Operations", tier=2)
     UserFactory(username="monitoring", first_name="Monitoring", role=Role.REQUESTER)
-    sign_in(page, manager.username, PASSWORD)
+    sign_in(page, admin.username, PASSWORD)
 
     page.goto("/settings/alerts/")
     page.get_by_role("link", name="New source").click()

@@ -1,4 +1,4 @@
-"""Email settings in a real browser: a manager adds a team mailbox and edits it; an agent turns
+"""Email settings in a real browser: an admin adds a team mailbox and edits it; an agent turns
 off one kind of email in their preferences."""
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from tests.factories import PASSWORD
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def test_maria_adds_and_edits_a_mailbox(page, manager, app_support):
-    sign_in(page, "maria", PASSWORD)
+def test_ada_adds_and_edits_a_mailbox(page, admin, app_support):
+    sign_in(page, "ada", PASSWORD)
     page.get_by_role("link", name="Mailboxes").click()
     page.get_by_role("link", name="Add the first one").click()
     page.get_by_label("Team").select_option(label="Application Support")

@@ -1,4 +1,4 @@
-"""Webhooks in a real browser: a manager subscribes the L1 desk's endpoint, sees the secret once,
+"""Webhooks in a real browser: an admin subscribes the L1 desk's endpoint, sees the secret once,
 a ticket is created, the worker delivers it, the log shows it, and a replay sends it again."""
 
 from __future__ import annotations
@@ -27,10 +27,10 @@ def endpoint():
     r.close()
 
 
-def test_manager_subscribes_sees_the_delivery_and_replays_it(page, endpoint):
-    UserFactory(username="maria", first_name="Maria", last_name="Lead", role=Role.MANAGER)
+def test_admin_subscribes_sees_the_delivery_and_replays_it(page, endpoint):
+    UserFactory(username="ada", first_name="Ada", last_name="Admin", role=Role.ADMIN)
     agent = UserFactory(username="sam", first_name="Sam", last_name="Desk")
-    sign_in(page, "maria", PASSWORD)
+    sign_in(page, "ada", PASSWORD)
 
     page.goto("/settings/webhooks/")
     expect(page.get_by_test_id("webhook-subscriptions")).to_contain_text("No webhooks yet")

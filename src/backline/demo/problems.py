@@ -42,7 +42,10 @@ from backline.problems import services as s
 from backline.problems.choices import ActionKind, Closure
 from backline.problems.models import Action, FactorCategory, KnownError, Problem
 from backline.tickets.choices import EventKind
-from backline.tickets.models import Ticket, TicketEvent
+from backline.tickets.models import Ticket, TicketEvent, TicketWatcher
+
+# The people who run problems in the demo (owners and RCA authors below).
+PROBLEM_TEAM = ("cmendes", "fhaddad", "smarquez", "sosei", "tbecker")
 
 
 class _Loader:
@@ -74,7 +77,16 @@ class _Loader:
         found = [
             life.ticket for life in self.lives if life.events[0].data.get(planted.MARKER) == key
         ]
-        return sorted(found, key=lambda t: t.created_at)
+        return self.followed(sorted(found, key=lambda t: t.created_at))
+
+    def followed(self, tickets: list[Ticket]) -> list[Ticket]:
+        """The problem engineers watch the incidents they investigate: that is what lets them see
+        (and link) tickets other teams handled (docs/security.md)."""
+        rows = [
+            TicketWatcher(ticket=t, user=self.u(name)) for t in tickets for name in PROBLEM_TEAM
+        ]
+        TicketWatcher.objects.bulk_create(rows, ignore_conflicts=True)
+        return tickets
 
     def kind(self, key: str, *, within: float, before: float = 0, limit: int = 6) -> list[Ticket]:
         """Up to `limit` history tickets of a text.INCIDENTS kind created in the window, newest."""
@@ -84,7 +96,7 @@ class _Loader:
             for life in self.lives
             if life.incident_key == key and lo <= life.ticket.created_at <= hi
         ]
-        return sorted(found, key=lambda t: t.created_at)[-limit:]
+        return self.followed(sorted(found, key=lambda t: t.created_at)[-limit:])
 
     def link_as_they_come(self, problem: Problem, tickets: list[Ticket], actor: User) -> None:
         """Tickets after the problem's creation are linked a few hours after they arrived."""
