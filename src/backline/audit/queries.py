@@ -12,27 +12,10 @@ from django.db.models import F, QuerySet
 from backline.accounts.models import User
 from backline.audit.filters import AuditFilter
 from backline.audit.models import AuditEvent
+from backline.audit.rules import HASH_FIELDS
 from backline.core.errors import PermissionDenied
 
-EXPORT_FIELDS = (
-    "seq",
-    "id",
-    "at",
-    "actor_id",
-    "actor_label",
-    "source",
-    "ip",
-    "user_agent",
-    "method",
-    "path",
-    "action",
-    "object_type",
-    "object_id",
-    "object_label",
-    "changes",
-    "prev_hash",
-    "hash",
-)
+EXPORT_FIELDS = (*HASH_FIELDS, "hash")  # every hashed field and the hash: a verifiable export
 
 
 def can_view_audit(user: Any) -> bool:

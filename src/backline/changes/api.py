@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest
 from ninja import Query, Router, Status
 
 from backline.accounts.models import Team
@@ -26,7 +26,7 @@ from backline.changes.schemas import (
 from backline.cmdb.models import ConfigurationItem
 from backline.core.api import ErrorOut, resolve_refs
 from backline.core.errors import DomainError
-from backline.core.idempotency import run_idempotent
+from backline.core.idempotency import idempotent_response
 from backline.core.time import local_day_range
 from backline.tickets.permissions import require_staff
 from backline.tickets.queries import paginate, ticket_get
@@ -87,17 +87,13 @@ def change_create(request: HttpRequest, payload: ChangeIn):
         change = services.change_create(actor=request.user, **_resolve(data))
         return 201, _json(change)
 
-    status, body, replayed = run_idempotent(
+    return idempotent_response(
         user=request.user,
         scope="change_create",
         key=request.headers.get("Idempotency-Key"),
         payload=data,
         create=create,
     )
-    response = JsonResponse(body, status=status)
-    if replayed:
-        response["Idempotent-Replayed"] = "true"
-    return response
 
 
 @router.get("/metrics", response={200: ChangeMetricsOut, **ERRORS})

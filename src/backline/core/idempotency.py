@@ -10,6 +10,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.http import JsonResponse
 from django.utils import timezone
 
 from backline.core.errors import BadRequest, Conflict
@@ -71,3 +72,16 @@ def _find(user, scope: str, key: str, cutoff) -> IdempotencyRecord | None:
     return IdempotencyRecord.objects.filter(
         user=user, scope=scope, key=key, created_at__gte=cutoff
     ).first()
+
+
+def idempotent_response(
+    *, user: Any, scope: str, key: str | None, payload: Any, create: Callable[[], tuple[int, dict]]
+) -> JsonResponse:
+    """`run_idempotent` answered as JSON, marked `Idempotent-Replayed` when it is a repeat."""
+    status, body, replayed = run_idempotent(
+        user=user, scope=scope, key=key, payload=payload, create=create
+    )
+    response = JsonResponse(body, status=status)
+    if replayed:
+        response["Idempotent-Replayed"] = "true"
+    return response

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest
 from ninja import Query, Router, Status
 
 from backline.accounts.models import Team
 from backline.core.errors import DomainError, NotFound
-from backline.core.idempotency import run_idempotent
+from backline.core.idempotency import idempotent_response
 from backline.core.time import local_day_range
 from backline.escalation import queries, services
 from backline.escalation.models import Escalation
@@ -68,17 +68,13 @@ def escalate_by_ref(request: HttpRequest, system: str, external_id: str, payload
         escalation = _escalate(request, ticket, dict(data))
         return 201, EscalationOut.from_orm(escalation).model_dump(mode="json")
 
-    status, body, replayed = run_idempotent(
+    return idempotent_response(
         user=request.user,
         scope="escalation_create",
         key=request.headers.get("Idempotency-Key"),
         payload={**data, "ticket": ticket.pk},
         create=create,
     )
-    response = JsonResponse(body, status=status)
-    if replayed:
-        response["Idempotent-Replayed"] = "true"
-    return response
 
 
 def _escalate(request: HttpRequest, ticket: Ticket, data: dict[str, Any]) -> Escalation:

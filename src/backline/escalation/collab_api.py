@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest
 from ninja import Query, Router, Status
 
 from backline.accounts.models import Team, User
 from backline.core.errors import DomainError, NotFound
-from backline.core.idempotency import run_idempotent
+from backline.core.idempotency import idempotent_response
 from backline.escalation import collaboration, hierarchy
 from backline.escalation.collab_schemas import (
     AlertIn,
@@ -75,17 +75,13 @@ def task_create(request: HttpRequest, number: str, payload: TaskIn):
         )
         return 201, _task_body(request.user, task.pk)
 
-    status, body, replayed = run_idempotent(
+    return idempotent_response(
         user=request.user,
         scope=f"task_create:{ticket.pk}",
         key=request.headers.get("Idempotency-Key"),
         payload=data,
         create=create,
     )
-    response = JsonResponse(body, status=status)
-    if replayed:
-        response["Idempotent-Replayed"] = "true"
-    return response
 
 
 @router.get("/tasks", response={200: TaskPage, **ERRORS})

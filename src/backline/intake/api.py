@@ -12,7 +12,7 @@ from ninja import Router
 from ninja.security import HttpBearer
 
 from backline.core.api import ErrorOut
-from backline.core.idempotency import run_idempotent
+from backline.core.idempotency import idempotent_response
 from backline.intake import rules, services
 from backline.intake.choices import Outcome, SourceKind
 from backline.intake.models import AlertSource
@@ -59,17 +59,13 @@ def _receive(
         }
         return 200, ReceivedOut(**body).model_dump(mode="json")
 
-    status_code, body, replayed = run_idempotent(
+    return idempotent_response(
         user=source.requester,
         scope=f"alerts:{source.pk}",
         key=request.headers.get("Idempotency-Key"),
         payload={"digest": digest},
         create=receive,
     )
-    response = JsonResponse(body, status=status_code)
-    if replayed:
-        response["Idempotent-Replayed"] = "true"
-    return response
 
 
 @router.post(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse
 from django.template.loader import render_to_string
 from ninja import Query, Router, Status
 
@@ -14,7 +14,7 @@ from backline.changes.models import Change
 from backline.cmdb.models import ConfigurationItem, Service
 from backline.core.api import ErrorOut, resolve_refs
 from backline.core.errors import DomainError, NotFound
-from backline.core.idempotency import run_idempotent
+from backline.core.idempotency import idempotent_response
 from backline.problems import export, queries, services
 from backline.problems.filters import ProblemFilter
 from backline.problems.models import ContributingFactor, FactorCategory, TimelineEntry
@@ -114,17 +114,13 @@ def problem_create(request: HttpRequest, payload: ProblemIn):
         problem = services.problem_create(actor=request.user, **_resolve(request.user, data))
         return 201, _json(problem)
 
-    status, body, replayed = run_idempotent(
+    return idempotent_response(
         user=request.user,
         scope="problem_create",
         key=request.headers.get("Idempotency-Key"),
         payload=data,
         create=create,
     )
-    response = JsonResponse(body, status=status)
-    if replayed:
-        response["Idempotent-Replayed"] = "true"
-    return response
 
 
 # --- configuration and my actions (before /{number}) --------------------------------------------

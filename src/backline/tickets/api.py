@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest
 from ninja import File, Form, Query, Router, Status
 from ninja.files import UploadedFile
 
@@ -12,7 +12,7 @@ from backline.accounts.models import Team, User
 from backline.cmdb.models import ConfigurationItem, Service
 from backline.core.api import ErrorOut, resolve_refs
 from backline.core.errors import DomainError, NotFound
-from backline.core.idempotency import run_idempotent
+from backline.core.idempotency import idempotent_response
 from backline.core.security import attachment_response
 from backline.tickets import queries, services
 from backline.tickets.filters import TicketFilter
@@ -76,17 +76,13 @@ def ticket_create(request: HttpRequest, payload: TicketIn):
         ticket = services.ticket_create(actor=request.user, **_resolve(data))
         return 201, TicketOut.from_orm(ticket).model_dump(mode="json")
 
-    status, body, replayed = run_idempotent(
+    return idempotent_response(
         user=request.user,
         scope="ticket_create",
         key=request.headers.get("Idempotency-Key"),
         payload=data,
         create=create,
     )
-    response = JsonResponse(body, status=status)
-    if replayed:
-        response["Idempotent-Replayed"] = "true"
-    return response
 
 
 # Registered before the /{number} routes, so "by-ref" is never read as a ticket number.
@@ -164,17 +160,13 @@ def comment_create(request: HttpRequest, number: str, payload: CommentIn):
         comment = services.ticket_comment(actor=request.user, ticket=ticket, **data)
         return 201, CommentOut.from_orm(comment).model_dump(mode="json")
 
-    status, body, replayed = run_idempotent(
+    return idempotent_response(
         user=request.user,
         scope=f"comment_create:{ticket.pk}",
         key=request.headers.get("Idempotency-Key"),
         payload=data,
         create=create,
     )
-    response = JsonResponse(body, status=status)
-    if replayed:
-        response["Idempotent-Replayed"] = "true"
-    return response
 
 
 @router.get("/{number}/attachments", response={200: list[AttachmentOut], **ERRORS})
