@@ -104,6 +104,29 @@ def cmd_demo_data(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_generate(args: argparse.Namespace) -> int:
+    """Build a large desk for benchmarks: the demo organisation and N tickets over years."""
+    _setup()
+    _migrate(verbosity=0)
+    from backline.core.errors import DomainError
+    from backline.demo.scale import generate
+
+    try:
+        result = generate(
+            tickets=args.tickets, seed=args.seed, password=DEMO_PASSWORD, progress=args.progress
+        )
+    except DomainError as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
+        return 2
+    print(
+        f"Generated {result['tickets']:,} tickets, {result['events']:,} events, "
+        f"{result['comments']:,} comments and {result['escalations']:,} escalations in "
+        f"{result['seconds']:.0f} s (base {result['base_seconds']:.0f} s, copies "
+        f"{result['copy_seconds']:.0f} s). Logins as for the demo (password {DEMO_PASSWORD})."
+    )
+    return 0
+
+
 def _print_logins() -> None:
     from backline.demo.generate import DEMO_LOGINS
 
@@ -337,6 +360,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=7)
     p.add_argument("--tickets", type=int, default=3000)
     p.set_defaults(func=cmd_demo_data)
+
+    p = sub.add_parser("generate", help=cmd_generate.__doc__)
+    p.add_argument("--tickets", type=int, default=1_000_000)
+    p.add_argument("--seed", type=int, default=7)
+    p.add_argument("--no-progress", dest="progress", action="store_false")
+    p.set_defaults(func=cmd_generate)
 
     p = sub.add_parser("createuser", help=cmd_createuser.__doc__)
     p.add_argument("username")
