@@ -71,7 +71,8 @@ def test_notifications_for_joins_the_actor(l2_agent, l1_agent, l3_agent):
     assert names == ["Sam Desk", "Omar Third", "Sam Desk"]
     # One for the rows with their actors, the others (a fixed number) leave out notifications
     # about tickets the agent may no longer see; nothing per row.
-    assert len(ctx.captured_queries) <= 4
+    # (5: the agent's visibility reads the small category table once instead of joining it)
+    assert len(ctx.captured_queries) <= 5
 
 
 def test_mark_read_only_for_the_recipient_and_keeps_the_first_time(l2_agent, l1_agent):

@@ -30,7 +30,7 @@ from backline.problems.choices import ProposalState
 from backline.problems.models import Problem, ProblemIncident, Proposal
 from backline.tickets.choices import EventKind
 from backline.tickets.models import Category, TicketEvent
-from backline.tickets.queries import tickets_visible_to
+from backline.tickets.queries import visible_filter
 
 RECURRENCE_MIN_INCIDENTS = 3
 L2_TIERS = tier_values(2)
@@ -182,7 +182,7 @@ def show_tickets(filters: Filters, key: str, user: User) -> QuerySet[TicketFact]
     show = SHOW[key]
     qs = facts(filters, show.cohort).filter(show.q(filters))
     if not user.is_manager:  # managers and admins see every ticket; agents only theirs
-        qs = qs.filter(ticket__in=tickets_visible_to(user))
+        qs = qs.filter(visible_filter(user))
     return qs.select_related("ticket", "ticket__team", "ticket__assignee").order_by(
         "-created_at", "-ticket_id"
     )

@@ -33,7 +33,7 @@ from backline.notifications.services import notify
 from backline.tickets.choices import OPEN_STATUSES, EventKind
 from backline.tickets.models import Ticket, TicketEvent
 from backline.tickets.permissions import require_staff
-from backline.tickets.queries import tickets_visible_to
+from backline.tickets.queries import visible_filter
 from backline.tickets.services import event_record, event_value
 
 
@@ -403,9 +403,9 @@ def task_queue(
         return Task.objects.none()
     if team_ids is None:
         team_ids = user.memberships.values_list("team_id", flat=True)
-    qs = Task.objects.filter(
-        team_id__in=list(team_ids), ticket__in=tickets_visible_to(user)
-    ).select_related(*_TASK_RELATED)
+    qs = Task.objects.filter(visible_filter(user), team_id__in=list(team_ids)).select_related(
+        *_TASK_RELATED
+    )
     if not include_done:
         qs = qs.filter(status__in=OPEN_TASK_STATUSES)
     return _with_overdue(qs, timezone.now()).order_by(
@@ -418,7 +418,7 @@ def task_get(user: User, task_id: int) -> Task:
     otherwise."""
     task = None
     if user.is_authenticated and user.is_active and user.is_staff_member:
-        qs = Task.objects.filter(pk=task_id, ticket__in=tickets_visible_to(user))
+        qs = Task.objects.filter(visible_filter(user), pk=task_id)
         qs = qs.select_related(*_TASK_RELATED)
         task = _with_overdue(qs, timezone.now()).first()
     if task is None:

@@ -23,7 +23,7 @@ from backline.notifications.services import notify
 from backline.tickets.choices import OPEN_STATUSES, EventKind, Priority
 from backline.tickets.models import Ticket, TicketEvent
 from backline.tickets.permissions import require_staff
-from backline.tickets.queries import tickets_visible_to
+from backline.tickets.queries import visible_filter
 from backline.tickets.services import event_record
 
 # Events whose data records the ticket moving between teams (data["changes"]["team"]).
@@ -162,7 +162,7 @@ def alerts_for(user: User, *, open_only: bool = True) -> QuerySet[Alert]:
     if not user.is_authenticated or not user.is_active:
         return Alert.objects.none()
     qs = (
-        Alert.objects.filter(recipients=user, ticket__in=tickets_visible_to(user))
+        Alert.objects.filter(visible_filter(user), recipients=user)
         .select_related(
             "ticket", "ticket__team", "ticket__assignee", "raised_by", "acknowledged_by"
         )
@@ -188,7 +188,7 @@ def alert_get(user: User, alert_id: int) -> Alert:
     alert = None
     if user.is_authenticated and user.is_active and user.is_staff_member:
         alert = (
-            Alert.objects.filter(pk=alert_id, ticket__in=tickets_visible_to(user))
+            Alert.objects.filter(visible_filter(user), pk=alert_id)
             .select_related("ticket", "raised_by", "acknowledged_by")
             .prefetch_related("recipients")
             .first()

@@ -16,15 +16,13 @@ from backline.escalation.choices import EscalationState, ReturnReason
 from backline.escalation.models import PACKAGE_TEXT_FIELDS, Escalation
 from backline.tickets.choices import EventKind
 from backline.tickets.models import Attachment, Ticket, TicketEvent
-from backline.tickets.queries import pinned_evidence, tickets_visible_to
+from backline.tickets.queries import pinned_evidence, visible_filter
 
 
 def inbox(user: User, *, team_ids: list[int] | None = None) -> QuerySet[Escalation]:
     """Escalations waiting for the user's teams (every team for managers), oldest first; only
     those of tickets the user may see (a restricted ticket sent to a team stays hidden)."""
-    qs = Escalation.objects.filter(
-        state=EscalationState.PENDING, ticket__in=tickets_visible_to(user)
-    )
+    qs = Escalation.objects.filter(visible_filter(user), state=EscalationState.PENDING)
     if team_ids:
         qs = qs.filter(to_team_id__in=team_ids)
     elif not user.is_manager:
@@ -41,9 +39,7 @@ def inbox(user: User, *, team_ids: list[int] | None = None) -> QuerySet[Escalati
 def inbox_count(user: User) -> int:
     """How many escalations wait for the user's teams."""
     return Escalation.objects.filter(
-        state=EscalationState.PENDING,
-        to_team_id__in=team_ids_of(user),
-        ticket__in=tickets_visible_to(user),
+        visible_filter(user), state=EscalationState.PENDING, to_team_id__in=team_ids_of(user)
     ).count()
 
 

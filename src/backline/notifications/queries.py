@@ -30,17 +30,17 @@ def _without_hidden(user: User, qs: QuerySet[Notification]) -> QuerySet[Notifica
         return qs
     # Tickets sit above notifications (their services notify): imported at call time.
     from backline.tickets.models import Ticket
-    from backline.tickets.queries import tickets_visible_to
+    from backline.tickets.queries import visible_filter
     from backline.tickets.rules import format_number, parse_number
 
     found = qs.exclude(ticket_number="").order_by().values_list("ticket_number", flat=True)
     pks = {pk for pk in map(parse_number, found.distinct()) if pk is not None}
     if not pks:
         return qs
-    hidden = (
-        Ticket.objects.filter(pk__in=pks)
-        .exclude(pk__in=tickets_visible_to(user).values("pk"))
-        .values_list("pk", flat=True)
+    # Of these few tickets, the ones that exist but are not visible to the user (a correlated
+    # check per ticket, not a list of every visible ticket).
+    hidden = Ticket.objects.filter(pk__in=pks).exclude(visible_filter(user, "pk")).values_list(
+        "pk", flat=True
     )
     numbers = [format_number(pk) for pk in hidden]
     return qs.exclude(ticket_number__in=numbers) if numbers else qs

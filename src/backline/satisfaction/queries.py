@@ -12,7 +12,7 @@ from backline.satisfaction.filters import RatingFilter
 from backline.satisfaction.models import Rating
 from backline.tickets.models import Ticket
 from backline.tickets.permissions import require_staff
-from backline.tickets.queries import tickets_visible_to
+from backline.tickets.queries import visible_filter
 
 
 class CsatSummary(TypedDict):
@@ -28,7 +28,7 @@ def ratings_list(user: User, flt: RatingFilter | None = None) -> QuerySet[Rating
     require_staff(user, "see satisfaction ratings")
     qs = Rating.objects.select_related("ticket", "requester", "team").order_by("-updated_at", "-id")
     if not user.is_manager:  # managers and admins see every ticket
-        qs = qs.filter(ticket__in=tickets_visible_to(user))
+        qs = qs.filter(visible_filter(user))
     return flt.apply(qs) if flt is not None else qs
 
 

@@ -16,7 +16,7 @@ from backline.search.documents import Document
 from backline.search.registry import Provider
 from backline.tickets import rules as ticket_rules
 from backline.tickets.models import Ticket
-from backline.tickets.queries import tickets_visible_to
+from backline.tickets.queries import visible_filter
 
 KIND = "ticket"
 _COLUMNS = (
@@ -81,8 +81,8 @@ def ticket_scope(user: Any) -> Q | None:
     if user.is_manager:
         return Q()
     if user.is_staff_member:
-        # A subquery, not a list of ids: the database joins it to the match.
-        return Q(object_id__in=tickets_visible_to(user).values("pk"))
+        # A correlated subquery, not a list of ids: checked for the matched documents only.
+        return visible_filter(user, "object_id")
     return Q(owner_id=user.pk)
 
 

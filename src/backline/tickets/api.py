@@ -14,7 +14,7 @@ from backline.core.api import ErrorOut, resolve_refs
 from backline.core.errors import DomainError, NotFound
 from backline.core.idempotency import idempotent_response
 from backline.core.security import attachment_response
-from backline.tickets import queries, services
+from backline.tickets import paging, queries, services
 from backline.tickets.filters import TicketFilter
 from backline.tickets.models import Category, Ticket
 from backline.tickets.permissions import require_staff
@@ -53,17 +53,36 @@ def _resolve(data: dict[str, Any]) -> dict[str, Any]:
 
 @router.get("", response={200: TicketPage, **ERRORS})
 def ticket_list(
-    request: HttpRequest, filters: Query[TicketFilter], page: int = 1, page_size: int = 50
+    request: HttpRequest,
+    filters: Query[TicketFilter],
+    page: int = 1,
+    page_size: int = 50,
+    after: str | None = None,
+    before: str | None = None,
 ):
+    """Tickets, filtered and sorted. Deep lists page fastest by cursor: pass the `next` of one
+    answer as `after` (or `previous` as `before`); `page` alone skips rows and slows with depth."""
     if page < 1 or not 1 <= page_size <= 200:
         raise DomainError("page must be >= 1 and page_size 1–200.", field="page_size")
-    result = queries.paginate(queries.ticket_list(request.user, filters), page, page_size)
+    if after and before:
+        raise DomainError("Pass `after` or `before`, not both.", field="before")
+    result = paging.paginate(
+        queries.ticket_list(request.user, filters),
+        filters.order,
+        per_page=page_size,
+        page=page,
+        after=after,
+        before=before,
+    )
     return {
-        "items": list(result.object_list),
-        "count": result.paginator.count,
+        "items": result.object_list,
+        "count": result.count,
+        "count_exact": result.count_exact,
         "page": result.number,
         "page_size": page_size,
-        "pages": result.paginator.num_pages,
+        "pages": result.pages,
+        "next": result.next_cursor,
+        "previous": result.previous_cursor,
     }
 
 

@@ -223,6 +223,11 @@ class Ticket(models.Model):
             models.Index(fields=["created_at"], name="ticket_created"),
             models.Index(fields=["updated_at"], name="ticket_updated"),
             models.Index(fields=["status", "sla_due_at"], name="ticket_status_sla_due"),
+            # The default order of lists that are not limited to open tickets (docs/performance.md)
+            models.Index(fields=["priority", "-updated_at", "-id"], name="ticket_priority_updated"),
+            models.Index(fields=["status", "updated_at", "id"], name="ticket_status_updated"),
+            # Recurrence on a configuration item: its tickets resolved lately (problems.recurrence)
+            models.Index(fields=["ci", "resolved_at"], name="ticket_ci_resolved"),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(tier__in=[1, 2, 3]), name="ticket_tier_valid"),

@@ -88,10 +88,17 @@ class TicketOut(TicketListItem):
 
 class TicketPage(Schema):
     items: list[TicketListItem]
-    count: int
+    count: int = Field(description="Matching tickets; when `count_exact` is false, at least this")
+    count_exact: bool = Field(description="False when the list is longer than counting goes")
     page: int
     page_size: int
-    pages: int
+    pages: int | None = Field(description="Number of pages; null when the count is not exact")
+    next: str | None = Field(
+        None, description="Cursor for the next page (pass as `after`); null on the last page"
+    )
+    previous: str | None = Field(
+        None, description="Cursor for the previous page (pass as `before`); null on the first"
+    )
 
 
 def _stripped_title(value: str) -> str:

@@ -14,7 +14,7 @@ from pydantic import ValidationError
 from backline.core.errors import Conflict, DomainError
 from backline.core.forms import add_domain_error
 from backline.core.security import attachment_response
-from backline.tickets import panels, queries, rules, services
+from backline.tickets import paging, panels, queries, rules, services
 from backline.tickets.choices import Level, Priority, Status
 from backline.tickets.filters import QUEUES, TicketFilter
 from backline.tickets.forms import (
@@ -49,13 +49,27 @@ def queue(request: HttpRequest) -> HttpResponse:
         filter_error = "; ".join(
             f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()
         )
-    page = queries.paginate(
-        queries.ticket_list(request.user, flt), request.GET.get("page"), settings.BACKLINE_PAGE_SIZE
-    )
+    tickets = queries.ticket_list(request.user, flt)
+    try:
+        page = paging.paginate(
+            tickets,
+            flt.order,
+            per_page=settings.BACKLINE_PAGE_SIZE,
+            page=request.GET.get("page"),
+            after=request.GET.get("after"),
+            before=request.GET.get("before"),
+        )
+    except DomainError as exc:
+        filter_error = exc.message
+        page = paging.paginate(tickets, flt.order, per_page=settings.BACKLINE_PAGE_SIZE)
     params = query.copy()
-    params.pop("page", None)
+    for key in ("page", "after", "before"):
+        params.pop(key, None)
+    previous_href, next_href = page.links(params.urlencode())
     context = {
         "page": page,
+        "previous_href": previous_href,
+        "next_href": next_href,
         "flt": flt,
         "filter_error": filter_error,
         "queues": QUEUES,

@@ -14,7 +14,7 @@ from backline.accounts.models import User
 from backline.core.errors import DomainError, NotFound, PermissionDenied
 from backline.tickets.models import Ticket
 from backline.tickets.permissions import require_staff, require_view
-from backline.tickets.queries import tickets_visible_to
+from backline.tickets.queries import visible_filter
 from backline.worklog.models import TimeEntry
 
 _RELATED = ("user", "team", "ticket")
@@ -99,7 +99,7 @@ def ticket_time(user: User, ticket: Ticket, *, limit: int | None = None) -> Tick
 def entry_get(user: User, entry_id: int) -> TimeEntry:
     """One entry on a ticket the user may see, for staff; NotFound otherwise."""
     require_staff(user, "see time worked")
-    qs = TimeEntry.objects.select_related(*_RELATED).filter(ticket__in=tickets_visible_to(user))
+    qs = TimeEntry.objects.select_related(*_RELATED).filter(visible_filter(user))
     entry = qs.filter(pk=entry_id).first()
     if entry is None:
         raise NotFound(f"No time entry {entry_id}.", field="id")
