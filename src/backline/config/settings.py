@@ -6,6 +6,13 @@ BACKLINE_SECRET_KEY secret key (default: generated once and kept in the data dir
 DEBUG               "1"/"true" turns debug on; off otherwise
 BACKLINE_TLS        "1" when users reach the desk over HTTPS: secure cookies, HSTS, HTTPS redirect
 BACKLINE_BEHIND_PROXY "1" when a reverse proxy terminates TLS and sets X-Forwarded-Proto
+BACKLINE_CONN_MAX_AGE seconds a database connection stays open between requests (default 60;
+                    SQLite, and PostgreSQL with BACKLINE_DB_POOL=0)
+BACKLINE_DB_POOL    PostgreSQL connection pool per process (psycopg_pool): on unless "0"
+BACKLINE_DB_POOL_MIN / _MAX  connections a process keeps open / may open (default 1 / 4)
+BACKLINE_DB_POOL_TIMEOUT     seconds a request waits for a free pooled connection (default 10)
+BACKLINE_GZIP       "0" leaves compressing pages to the reverse proxy (default: gzip here)
+(docs/deployment.md explains the database and compression settings.)
 (docs/security.md, "Web hardening", lists the rest.)
 """
 
@@ -14,6 +21,7 @@ from __future__ import annotations
 import contextlib
 import os
 import secrets
+from collections.abc import Mapping
 from pathlib import Path
 
 import dj_database_url
@@ -22,8 +30,8 @@ PACKAGE_DIR = Path(__file__).resolve().parent.parent
 PROJECT_DIR = PACKAGE_DIR.parent.parent  # the checkout, for node_modules in development installs
 
 
-def env_flag(name: str, default: bool = False) -> bool:
-    value = os.environ.get(name)
+def env_flag(name: str, default: bool = False, *, environ: Mapping[str, str] = os.environ) -> bool:
+    value = environ.get(name)
     if value is None:
         return default
     return value.strip().lower() in {"1", "true", "yes", "on"}
@@ -147,6 +155,18 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "backline.core.middleware.DomainErrorMiddleware",
 ]
+# Pages and API answers gzip-compressed here (static files come precompressed from whitenoise,
+# which answers them before this runs). BREACH is mitigated: Django masks the CSRF token anew on
+# every response, GZipMiddleware pads each answer with random bytes (Heal The Breach), and
+# SameSite=Lax cookies keep other sites' sub-requests unauthenticated; docs/deployment.md,
+# "Compression". BACKLINE_GZIP=0 leaves it to a reverse proxy that compresses itself.
+BACKLINE_GZIP = env_flag("BACKLINE_GZIP", default=True)
+if BACKLINE_GZIP:
+    # Right after whitenoise: above everything that writes the body, below what only sets headers.
+    MIDDLEWARE.insert(
+        MIDDLEWARE.index("whitenoise.middleware.WhiteNoiseMiddleware") + 1,
+        "django.middleware.gzip.GZipMiddleware",
+    )
 
 ROOT_URLCONF = "backline.config.urls"
 WSGI_APPLICATION = "backline.config.wsgi.application"
@@ -175,33 +195,97 @@ TEMPLATES = [
 ]
 
 
-def _databases() -> dict:
-    url = os.environ.get("DATABASE_URL")
+SQLITE_PRAGMAS = (
+    "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
+    "PRAGMA foreign_keys=ON; PRAGMA busy_timeout=20000; "
+    # Reads straight from the OS page cache instead of copying each page into SQLite's own
+    # buffer: a mapping of up to 256 MiB, shared by every process that opens the file.
+    "PRAGMA mmap_size=268435456; "
+    # A negative size is in KiB: up to 64 MiB of page cache per connection, filled as read.
+    "PRAGMA cache_size=-65536; "
+    # Sorts and temporary indexes of big reports in memory rather than in files under /tmp.
+    "PRAGMA temp_store=MEMORY;"
+)
+
+
+def _int_env(environ: Mapping[str, str], name: str, default: int) -> int:
+    from django.core.exceptions import ImproperlyConfigured
+
+    raw = environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a whole number, not {raw!r}") from None
+
+
+def databases_from_env(environ: Mapping[str, str], *, data_dir: Path) -> dict[str, dict]:
+    """DATABASES for an environment: a pure function of it, so tests build it for any setting.
+
+    PostgreSQL pools its connections (psycopg_pool, Django's `OPTIONS["pool"]`) unless
+    BACKLINE_DB_POOL=0; Django refuses a pool together with persistent connections, so
+    CONN_MAX_AGE is 0 then and BACKLINE_CONN_MAX_AGE applies only without a pool. SQLite keeps its
+    connection open between requests too: opening one runs the pragmas below each time.
+    Health checks are on for both: a connection the database dropped (a restart, a failover, an
+    idle timeout) is replaced before a request uses it instead of failing that request.
+    """
+    from django.core.exceptions import ImproperlyConfigured
+
+    conn_max_age = _int_env(environ, "BACKLINE_CONN_MAX_AGE", 60)
+    url = environ.get("DATABASE_URL")
     if url:
-        db = dj_database_url.parse(
-            url, conn_max_age=int(os.environ.get("BACKLINE_CONN_MAX_AGE", "60"))
-        )
+        db = dj_database_url.parse(url, conn_max_age=conn_max_age, conn_health_checks=True)
     else:
-        path = data_dir_create(DATA_DIR) / "backline.sqlite3"
+        path = data_dir_create(data_dir) / "backline.sqlite3"
         if not path.exists():
             # It holds password hashes and stored credentials: 0600, which SQLite then gives its
             # -wal and -shm files too.
             private_file_create(path)
-        db = {"ENGINE": "django.db.backends.sqlite3", "NAME": str(path)}
+        db = {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": str(path),
+            "CONN_MAX_AGE": conn_max_age,
+            "CONN_HEALTH_CHECKS": True,
+        }
+    options = db.setdefault("OPTIONS", {})
     if db["ENGINE"] == "django.db.backends.sqlite3":
-        db.setdefault("OPTIONS", {}).update(
+        options.update(
             {
                 # IMMEDIATE takes the write lock when a transaction starts, so two writers queue
                 # on the busy timeout instead of failing on a lock upgrade.
                 "transaction_mode": "IMMEDIATE",
                 "timeout": 20,
-                "init_command": (
-                    "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
-                    "PRAGMA foreign_keys=ON; PRAGMA busy_timeout=20000;"
-                ),
+                "init_command": SQLITE_PRAGMAS,
             }
         )
+    elif db["ENGINE"] == "django.db.backends.postgresql" and env_flag(
+        "BACKLINE_DB_POOL", default=True, environ=environ
+    ):
+        # One pool per process. gunicorn's sync workers use one connection at a time, gthread
+        # workers one per thread, so max_size is the threads a process runs plus one spare;
+        # docs/deployment.md has the arithmetic against PostgreSQL's max_connections.
+        min_size = _int_env(environ, "BACKLINE_DB_POOL_MIN", 1)
+        max_size = _int_env(environ, "BACKLINE_DB_POOL_MAX", 4)
+        if not 0 <= min_size <= max_size or max_size < 1:
+            raise ImproperlyConfigured(
+                f"BACKLINE_DB_POOL_MIN ({min_size}) must be between 0 and "
+                f"BACKLINE_DB_POOL_MAX ({max_size}), and the maximum at least 1"
+            )
+        options["pool"] = {
+            "min_size": min_size,
+            "max_size": max_size,
+            # A request waits this long for a free connection, then fails, instead of hanging
+            # for psycopg's default 30 s while the load balancer's clients time out anyway.
+            "timeout": float(_int_env(environ, "BACKLINE_DB_POOL_TIMEOUT", 10)),
+        }
+        db["CONN_MAX_AGE"] = 0
     return {"default": db}
+
+
+def _databases() -> dict[str, dict]:
+    """DATABASES for this process's environment and data dir (read when called)."""
+    return databases_from_env(os.environ, data_dir=DATA_DIR)
 
 
 DATABASES = _databases()
@@ -270,6 +354,8 @@ BACKLINE_TLS = env_flag("BACKLINE_TLS")
 SESSION_COOKIE_SECURE = BACKLINE_TLS or env_flag("BACKLINE_SECURE_COOKIES")
 CSRF_COOKIE_SECURE = BACKLINE_TLS or env_flag("BACKLINE_SECURE_COOKIES")
 SECURE_SSL_REDIRECT = BACKLINE_TLS and env_flag("BACKLINE_SSL_REDIRECT", default=True)
+# Load balancers probe over plain HTTP inside the network: a 301 would read as "down".
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
 # Only sent over HTTPS by SecurityMiddleware; a year, as the HSTS preload list expects.
 SECURE_HSTS_SECONDS = (
     int(os.environ.get("BACKLINE_HSTS_SECONDS", "31536000")) if BACKLINE_TLS else 0
@@ -335,6 +421,11 @@ STORAGES = {
         else "django.contrib.staticfiles.storage.StaticFilesStorage"
     },
 }
+# Static files (whitenoise): collectstatic writes a content-hashed name for every file, with a .gz
+# and, when the `brotli` package is installed, a .br beside it. Whitenoise serves a hashed name
+# with "max-age=315360000, public, immutable" (its FOREVER: a changed file gets a new name) and
+# a name without a hash, which only stale or hand-written links use, with this short lifetime.
+WHITENOISE_MAX_AGE = 0 if DEBUG else 60
 
 # Uploads: anything larger goes to a temporary file, and attachments over the limit are refused.
 BACKLINE_MAX_ATTACHMENT_BYTES = (

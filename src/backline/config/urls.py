@@ -2,8 +2,12 @@ from django.contrib import admin
 from django.urls import include, path
 
 from backline.config.api import api
+from backline.core.health import healthz, readyz
 
 urlpatterns = [
+    # Probes first: no app's patterns can shadow them (docs/deployment.md, "Health probes").
+    path("healthz", healthz, name="healthz"),
+    path("readyz", readyz, name="readyz"),
     path("", include("backline.diagnostics.urls")),
     path("portal/", include("backline.portal.urls")),
     path("", include("backline.tickets.urls")),
