@@ -5,7 +5,8 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 export BACKLINE_DATA_DIR ?= $(CURDIR)/var
 
-.PHONY: demo serve test test-postgres lint format browser frontend install install-test clean
+.PHONY: demo serve test test-postgres lint format browser frontend install install-test clean \
+	bench bench-postgres
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -58,6 +59,15 @@ test: install-test browser lint
 # The same suite against PostgreSQL (a throwaway test database on the local server).
 test-postgres: install-test browser
 	BACKLINE_TEST_DATABASE_URL=$${BACKLINE_TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/backline} $(BIN)/pytest --create-db
+
+# The benchmark suite (bench/suite.py): builds or reuses a database of $(TICKETS) tickets, starts
+# the real server and prints one table of every target. BENCH_ARGS passes more, e.g. --only queue.
+TICKETS ?= 1000000
+bench: install
+	$(BIN)/python bench/suite.py --tickets $(TICKETS) $(BENCH_ARGS)
+
+bench-postgres: install
+	$(BIN)/python bench/suite.py --postgres --tickets $(TICKETS) $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) node_modules var .pytest_cache .mypy_cache .ruff_cache
