@@ -477,8 +477,13 @@ def test_a_slow_endpoint_never_blocks_the_request_that_caused_the_event(
     assert d.status == "pending" and "Timed out" in d.last_error
 
 
-def test_the_sweep_is_bounded_per_run(admin, l1_agent, receiver, settings):
+def test_without_a_time_budget_the_sweep_sends_one_batch_per_run(
+    admin, l1_agent, receiver, settings
+):
     settings.BACKLINE_WEBHOOK_BATCH = 2
+    settings.BACKLINE_WEBHOOK_SWEEP_SECONDS = (
+        0  # with a budget it drains (test_webhooks_concurrency)
+    )
     r = receiver(200)
     subscribe(admin, url=r.url)
     for i in range(3):

@@ -307,21 +307,85 @@ def signed_headers(delivery: Delivery, body: bytes, timestamp: int) -> dict[str,
 
 
 def _due(now: datetime) -> Q:
-    return Q(subscription__is_active=True) & (
+    """Deliveries due now, of active subscriptions: pending ones whose time has come, and ones a
+    killed worker left mid-delivery once their lease ran out.
+
+    Every condition sits on the delivery row itself; the subscription is a subquery on its own
+    table, not a join. Through a join (`subscription__is_active`) Django writes a conditional
+    UPDATE as `WHERE id IN (SELECT … WHERE status = 'pending' …)`, and PostgreSQL, when a second
+    worker's UPDATE waited for the first one's row lock, re-checks only `id IN (…)` on the new row
+    version, not the status inside the subquery: both workers claimed and sent the delivery."""
+    active = Subscription.objects.filter(is_active=True).values("pk")
+    return Q(subscription_id__in=active) & (
         Q(status=DeliveryStatus.PENDING, next_attempt_at__lte=now)
         | Q(status=DeliveryStatus.DELIVERING, lease_until__lt=now)
     )
 
 
-def delivery_claim(delivery_pk: int, *, now: datetime) -> datetime | None:
-    """Take a due delivery for this worker until the lease ends (None: someone else has it)."""
-    lease_until = max(now, timezone.now()) + timedelta(
+def _lease_end(now: datetime) -> datetime:
+    return max(now, timezone.now()) + timedelta(
         seconds=_setting("BACKLINE_WEBHOOK_LEASE_SECONDS", 120)
     )
-    claimed = Delivery.objects.filter(_due(now), pk=delivery_pk).update(
+
+
+def delivery_claim(
+    delivery_pk: int, *, now: datetime, reserved: datetime | None = None
+) -> datetime | None:
+    """Take a due delivery for this worker until the lease ends (None: someone else has it).
+
+    `reserved`: the lease under which this worker's batch reserved the delivery
+    (`deliveries_reserve`); the claim then renews it, so each delivery gets a full lease from the
+    moment it is sent, however long the deliveries before it in the batch took."""
+    if reserved is None:
+        condition = _due(now)
+    else:
+        active = Subscription.objects.filter(is_active=True).values("pk")
+        condition = Q(
+            status=DeliveryStatus.DELIVERING, lease_until=reserved, subscription_id__in=active
+        )
+    lease_until = _lease_end(now)
+    claimed = Delivery.objects.filter(condition, pk=delivery_pk).update(
         status=DeliveryStatus.DELIVERING, lease_until=lease_until
     )
     return lease_until if claimed else None
+
+
+def deliveries_reserve(*, now: datetime, limit: int) -> tuple[list[int], datetime]:
+    """Reserve up to `limit` due deliveries for this worker, oldest first: their ids, and the
+    lease they were reserved under (each is claimed again with it just before it is sent).
+
+    On PostgreSQL the due rows are locked `FOR UPDATE SKIP LOCKED` and marked `delivering` in one
+    short transaction, so concurrent workers reserve different deliveries instead of racing down
+    the same list; SQLite has one writer at a time (IMMEDIATE transactions) and gets the same
+    result. The conditional update re-checks each row, so only still-due rows are reserved."""
+    from django.db import connection
+
+    reserved = _lease_end(now)
+    with transaction.atomic():
+        due = Delivery.objects.filter(_due(now)).order_by("next_attempt_at", "pk")
+        if connection.features.has_select_for_update_skip_locked:
+            due = due.select_for_update(skip_locked=True, of=("self",))
+        picked = list(due.values_list("pk", flat=True)[:limit])
+        if not picked:
+            return [], reserved
+        Delivery.objects.filter(_due(now), pk__in=picked).update(
+            status=DeliveryStatus.DELIVERING, lease_until=reserved
+        )
+        mine = set(
+            Delivery.objects.filter(
+                pk__in=picked, status=DeliveryStatus.DELIVERING, lease_until=reserved
+            ).values_list("pk", flat=True)
+        )
+    return [pk for pk in picked if pk in mine], reserved
+
+
+def _release(pks: list[int], reserved: datetime) -> None:
+    """Hand reserved deliveries this worker will not send back as pending (due as before), so
+    another worker or the next round sends them without waiting for the lease to run out."""
+    if pks:
+        Delivery.objects.filter(
+            pk__in=pks, status=DeliveryStatus.DELIVERING, lease_until=reserved
+        ).update(status=DeliveryStatus.PENDING, lease_until=None)
 
 
 def delivery_send(delivery: Delivery, *, lease_until: datetime, now: datetime) -> str:
@@ -397,24 +461,43 @@ def _record(
 
 def deliveries_run(*, now: datetime) -> dict[str, int]:
     """Deliver the webhook events that are due (the worker's sweep): pending ones whose time has
-    come, and ones a killed worker left mid-delivery once their lease ran out. Safe with many
-    workers: each delivery is claimed with a conditional update."""
+    come, and ones a killed worker left mid-delivery once their lease ran out.
+
+    Takes batches of BACKLINE_WEBHOOK_BATCH until none is due or BACKLINE_WEBHOOK_SWEEP_SECONDS
+    (10 s) are spent, so a backlog drains at the endpoints' pace rather than one batch per worker
+    round (at most 50 per 15 s); 0 sends one batch per call. Safe with many workers: each batch is
+    reserved with SKIP LOCKED and each delivery claimed with a conditional update, so every
+    delivery is sent by one worker. `now` stays fixed for the call: a delivery that fails is due
+    again later (its backoff), never twice in one call."""
     counts = {
         "queued": deliveries_queue_missed(now=now),
         "delivered": 0,
         "retrying": 0,
         "failed": 0,
     }
-    batch = int(_setting("BACKLINE_WEBHOOK_BATCH", 50))
-    due = list(
-        Delivery.objects.filter(_due(now))
-        .order_by("next_attempt_at", "pk")
-        .values_list("pk", flat=True)[:batch]
-    )
-    for pk in due:
-        lease_until = delivery_claim(pk, now=now)
-        if lease_until is None:
-            continue
-        delivery = Delivery.objects.select_related("subscription").get(pk=pk)
-        counts[delivery_send(delivery, lease_until=lease_until, now=now)] += 1
+    batch = max(1, int(_setting("BACKLINE_WEBHOOK_BATCH", 50)))
+    budget = _setting("BACKLINE_WEBHOOK_SWEEP_SECONDS", 10)
+    started = time.monotonic()
+    while True:
+        pks, reserved = deliveries_reserve(now=now, limit=batch)
+        if not pks:
+            break
+        unsent, skipped = list(pks), []
+        try:
+            while unsent:
+                pk = unsent.pop(0)
+                lease_until = delivery_claim(pk, now=now, reserved=reserved)
+                if lease_until is None:
+                    # Paused meanwhile (it goes back to pending, to wait there), or its lease ran
+                    # out and another worker has it now (then the release leaves it alone).
+                    skipped.append(pk)
+                    continue
+                delivery = Delivery.objects.select_related("subscription").get(pk=pk)
+                counts[delivery_send(delivery, lease_until=lease_until, now=now)] += 1
+                if budget > 0 and time.monotonic() - started >= budget:
+                    break  # the rest of the batch goes back for the next round
+        finally:
+            _release(unsent + skipped, reserved)
+        if time.monotonic() - started >= budget:
+            break
     return {k: v for k, v in counts.items() if v}
