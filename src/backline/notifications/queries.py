@@ -39,8 +39,10 @@ def _without_hidden(user: User, qs: QuerySet[Notification]) -> QuerySet[Notifica
         return qs
     # Of these few tickets, the ones that exist but are not visible to the user (a correlated
     # check per ticket, not a list of every visible ticket).
-    hidden = Ticket.objects.filter(pk__in=pks).exclude(visible_filter(user, "pk")).values_list(
-        "pk", flat=True
+    hidden = (
+        Ticket.objects.filter(pk__in=pks)
+        .exclude(visible_filter(user, "pk"))
+        .values_list("pk", flat=True)
     )
     numbers = [format_number(pk) for pk in hidden]
     return qs.exclude(ticket_number__in=numbers) if numbers else qs
