@@ -38,7 +38,12 @@ def agent_scope(user: User, team_ids: list[int]) -> Q:
     Involvement and watching are correlated EXISTS probes on (ticket, …) indexes, not IN lists:
     a list page checks only the rows it walks, instead of first collecting every ticket a team
     ever touched (hundreds of thousands at a million tickets)."""
-    involved = TicketAccess.objects.filter(ticket_id=OuterRef("pk")).filter(
+    # `ticket_id` between the outer id and itself, not `=`: PostgreSQL turns a correlated EXISTS
+    # on an equality into a hash of every matching row (all of a team's involvement, 200k rows
+    # at a million tickets) built before the first row is returned; a range keeps it a probe.
+    # A user's watched tickets are few: hashing them is the cheap way there.
+    this = {"ticket_id__gte": OuterRef("pk"), "ticket_id__lte": OuterRef("pk")}
+    involved = TicketAccess.objects.filter(**this).filter(
         Q(user_id=user.pk) | Q(team_id__in=team_ids)
     )
     watched = TicketWatcher.objects.filter(ticket_id=OuterRef("pk"), user_id=user.pk)
