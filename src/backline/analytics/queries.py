@@ -15,7 +15,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import Count, F, Q, QuerySet, Sum, Window
 from django.db.models.fields.json import KT
 from django.db.models.functions import Coalesce, RowNumber
@@ -258,7 +258,7 @@ def _median_walk(
     priority: int | None = None,
 ) -> float | None:
     """median_of through an index in value order: named on SQLite (`INDEXED BY`), whose planner
-    would rather sort the cohort; left to PostgreSQL's planner, which weighs it itself."""
+    would rather sort the cohort; on PostgreSQL by switching sorting off for the statement."""
     if not count:
         return None
     first, last = (count - 1) // 2, count // 2
@@ -274,9 +274,16 @@ def _median_walk(
         f'SELECT "{column}" FROM "{table}" {hint}'  # noqa: S608 - names are ours
         f'WHERE {where} ORDER BY "{column}" LIMIT %s OFFSET %s'
     )
-    with connection.cursor() as cursor:
+    with transaction.atomic(), connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # PostgreSQL's planner would rather fetch the whole cohort by date and sort it (200 ms
+            # for six months of a million tickets) than walk the index (20 ms): for this one
+            # statement, sorting is off the table.
+            cursor.execute("SET LOCAL enable_sort = off")
         cursor.execute(sql, [*params, last - first + 1, first])
         middle = [row[0] for row in cursor.fetchall()]
+        if connection.vendor == "postgresql":
+            cursor.execute("SET LOCAL enable_sort = on")
     return float(sum(middle) / len(middle)) if middle else None
 
 

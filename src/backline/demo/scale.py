@@ -269,5 +269,10 @@ def _sequences_reset() -> None:
 
 
 def _analyze() -> None:
+    """Planner statistics; on PostgreSQL also the visibility map (VACUUM), without which an
+    index-only scan still visits the table for every row, as it would until autovacuum ran."""
     with connection.cursor() as cursor:
-        cursor.execute("ANALYZE")
+        if connection.vendor == "postgresql" and not connection.in_atomic_block:
+            cursor.execute("VACUUM ANALYZE")
+        else:
+            cursor.execute("ANALYZE")
