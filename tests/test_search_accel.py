@@ -17,6 +17,7 @@ from backline.search.models import SearchDocument
 from backline.search.queries import SearchFilter, search, search_counts, similar
 from backline.search.rules import Term
 from backline.search.services import document_index
+from backline.tickets import services as ticket_services
 
 BASE = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 STATUSES = ("new", "in_progress", "resolved", "closed")
@@ -108,12 +109,18 @@ def test_the_search_hands_its_filter_and_owner_scope_to_the_backend_as_tags(
 ):
     seen: list[Match] = []
     matching = type(backend()).matching
+    matching_window = type(backend()).matching_window
 
     def spy(self, match, where, limit):
         seen.append(match)
         return matching(self, match, where, limit)
 
+    def spy_window(self, match, where, limit, window):  # agents' searches on SQLite
+        seen.append(match)
+        return matching_window(self, match, where, limit, window)
+
     monkeypatch.setattr(type(backend()), "matching", spy)
+    monkeypatch.setattr(type(backend()), "matching_window", spy_window)
     flt = SearchFilter(status=("new", "in_progress"), service_id=7, ci_id=12, team_id=4)
     search(user=l2_agent, q="printer", flt=flt)
     assert seen[-1].tags == (
@@ -294,3 +301,25 @@ def test_words_the_statistics_put_far_above_the_cap_are_not_counted(clean_cache,
     counted.clear()
     assert backend().doc_freq([toner, scanner], 4) == [4, 3]
     assert counted == [scanner]
+
+
+def test_an_agents_common_word_is_looked_for_among_its_newest_matches(
+    l2_agent, requester, monkeypatch
+):
+    """An agent's visibility costs a probe per matched ticket: with more matches than the
+    backend's scan window, only the newest are examined and the total says "more than"."""
+    monkeypatch.setattr(type(backend()), "scan_window", 3)
+    tickets = [
+        ticket_services.ticket_create(actor=requester, title=f"Printer jam on floor {i}")
+        for i in range(5)
+    ]
+    result = search(user=l2_agent, q="printer", flt=SearchFilter(kinds=("ticket",)))
+    found = [hit.object_id for hit in result.hits]
+    assert found == [t.pk for t in tickets[::-1][:3]]  # the newest three
+    assert result.total_capped and result.total == 3
+    counts = queries.search_counts(user=l2_agent, q="printer")
+    assert counts["ticket"] == (3, True)
+    # Without a window (managers never probe; nor does PostgreSQL) every match counts.
+    monkeypatch.setattr(type(backend()), "scan_window", None)
+    result = search(user=l2_agent, q="printer", flt=SearchFilter(kinds=("ticket",)))
+    assert result.total == 5 and not result.total_capped

@@ -122,6 +122,10 @@ def _where(q: Q) -> tuple[str, list] | None:
 
 class Backend:
     vendor = ""
+    # How many of a word's newest matches an agent's search examines (None: all of them). See
+    # matching_window; SQLite lists the newest matches for free, PostgreSQL's bitmap scan does
+    # not (it would read and sort every match first), so there the scan stops at the limit.
+    scan_window: int | None = None
 
     # --- writing ---------------------------------------------------------------------------
     def after_write(self, ids: Sequence[int], texts: Sequence[tuple[str, str, str]]) -> None:
@@ -167,6 +171,45 @@ class Backend:
 
     def _id_sql(self) -> str:
         return f'"{TABLE}"."id"'
+
+    def _newest_ids_sql(self) -> str:
+        """SQL for the ids of the newest matches (parameters: expression, limit); the engine
+        alone, no filter."""
+        return (
+            f'SELECT "{TABLE}"."id" FROM {self._from()} WHERE {self._match_sql()} '  # noqa: S608 - identifiers are constants, values are parameters
+            f"ORDER BY {self._id_sql()} DESC LIMIT %s"
+        )
+
+    def matching_window(
+        self, match: Match, where: Q, limit: int, window: int
+    ) -> tuple[list[int], bool]:
+        """Up to `limit` ids, newest first, of the matches that pass `where` among the newest
+        `window` matches; and whether matches older than the window were left unexamined.
+
+        For filters that cost a probe per row (an agent's ticket visibility): a very common
+        word matches tens of thousands of documents, and finding a thousand the agent may see
+        among them would check every one. The engine lists the newest matches cheaply; only
+        those are checked."""
+        compiled = _where(where)
+        expr = self.expression(match)
+        if compiled is None or not expr:
+            return [], False
+        sql = (
+            f'SELECT "{TABLE}"."id" FROM "{TABLE}" '  # noqa: S608 - identifiers are constants, values are parameters
+            f'WHERE "{TABLE}"."id" IN ({self._newest_ids_sql()}) AND ({compiled[0]}) '
+            f'ORDER BY "{TABLE}"."id" DESC LIMIT %s'
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [expr, window, *compiled[1], limit])
+            ids = [row[0] for row in cursor.fetchall()]
+            if len(ids) >= limit:
+                return ids, True
+            cursor.execute(
+                f"SELECT COUNT(*) FROM ({self._newest_ids_sql()}) AS w",  # noqa: S608 - as above
+                [expr, window + 1],
+            )
+            (found,) = cursor.fetchone()
+        return ids, found > window
 
     def newest(self, match: Match, where: Q, limit: int) -> list[int]:
         """The `limit` most recently indexed matches (used when a query matches very many)."""
@@ -217,6 +260,7 @@ class SqliteBackend(Backend):
     insert, delete, flush) updates the index with it."""
 
     vendor = "sqlite"
+    scan_window = 5_000
 
     def matching(self, match: Match, where: Q, limit: int) -> list[int]:
         # Newest first costs FTS5 nothing (it reads its doclists backwards).
@@ -276,6 +320,13 @@ class SqliteBackend(Backend):
         # FTS5 walks its doclists backwards for this, stopping after LIMIT rows; ordering by the
         # content table's id (the same value) would sort every match first.
         return f"{FTS_TABLE}.rowid"
+
+    def _newest_ids_sql(self) -> str:
+        # The FTS table alone: its rowid is the document's id.
+        return (
+            f"SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s "  # noqa: S608 - identifiers are constants, values are parameters
+            "ORDER BY rowid DESC LIMIT %s"
+        )
 
     def _doc_freq(self, terms: Sequence[Term], cap: int) -> list[int]:
         if not terms:

@@ -219,21 +219,42 @@ def _hit(
     )
 
 
-def _candidates(match: Match, where: Q, need: int) -> tuple[list[int], int, bool]:
-    """(candidate ids, number of matches up to COUNT_CAP, whether all matches are candidates).
-    Small match sets are taken whole; moderate ones by the engine's rank; huge ones (a very
-    common word) by recency, so the work stays bounded at any index size."""
+def _probed(user: Any) -> bool:
+    """Whether the user's scope checks each matched ticket with a probe (agents: involvement),
+    so a very common word is looked for among its newest matches only (`scan_window`)."""
+    return bool(user is not None and user.is_staff_member and not user.is_manager)
+
+
+def _matching(match: Match, where: Q, limit: int, window: int | None) -> tuple[list[int], bool]:
+    """Up to `limit` matching ids, and whether older matches were left unexamined."""
     engine = backend()
-    ids = engine.matching(match, where, COUNT_CAP + 1)
+    if window is None:
+        return engine.matching(match, where, limit), False
+    return engine.matching_window(match, where, limit, window)
+
+
+def _candidates(
+    match: Match, where: Q, need: int, window: int | None = None
+) -> tuple[list[int], int, bool, bool]:
+    """(candidate ids, number of matches up to COUNT_CAP, whether all matches are candidates,
+    whether there are more than counted). Small match sets are taken whole; moderate ones by
+    the engine's rank; huge ones (a very common word, or more than an agent's window holds) by
+    recency, so the work stays bounded at any index size."""
+    engine = backend()
+    ids, truncated = _matching(match, where, COUNT_CAP + 1, window)
     count = len(ids)
+    capped = count > COUNT_CAP or truncated
+    if truncated:
+        # Only the newest matches were examined: rank the ones found, newest first.
+        return sorted(ids, reverse=True)[:need], min(count, COUNT_CAP), False, capped
     if count <= need:
-        return ids, count, True
+        return ids, count, True, False
     if count <= COUNT_CAP:
-        return engine.ranked(match, where, need), count, False
+        return engine.ranked(match, where, need), count, False, False
     # Over COUNT_CAP matches: the newest `need`. FTS5 returned them newest first already;
     # on PostgreSQL an ORDER BY id over a common word's bitmap (with a filter) can cost 100+ ms,
     # so the newest of the first 1,001 matches it found stand in.
-    return sorted(ids, reverse=True)[:need], count, False
+    return sorted(ids, reverse=True)[:need], count, False, True
 
 
 def _direct_hits(user: Any, query: ParsedQuery, scopes: Mapping[str, Q]) -> list[Hit]:
@@ -306,7 +327,8 @@ def _search(
         return _empty(query, page, per_page)
     where = _scope_q(scopes) & flt.q()
     match = _match(query.groups, query.exclude, scopes, flt.tags())
-    ids, count, complete = _candidates(match, where, max(CANDIDATES, need))
+    window = backend().scan_window if _probed(user) else None
+    ids, count, complete, capped = _candidates(match, where, max(CANDIDATES, need), window)
     rows = SearchDocument.objects.filter(pk__in=ids).only(*_FIELDS)
     weights = _weights(query.terms)
     scored = []
@@ -316,7 +338,7 @@ def _search(
             s = rules.score(query, doc, weights)
             scored.append((rules.rank_key(s, row.updated_at, row.object_id, row.kind), s, row))
     scored.sort(key=lambda x: x[0])
-    total = len(scored) if complete else max(count, len(scored))
+    total = len(scored) if complete and not capped else max(count, len(scored))
     registered = providers()
     start = (page - 1) * per_page
     direct_keys = {(h.kind, h.object_id) for h in direct}
@@ -332,7 +354,7 @@ def _search(
         per_page=per_page,
         has_next=start + per_page < total and start + per_page < MAX_CANDIDATES,
         query=query,
-        total_capped=count > COUNT_CAP,
+        total_capped=capped,
     )
 
 
@@ -356,8 +378,9 @@ def _counts(user: Any, query: ParsedQuery, flt: SearchFilter) -> dict[str, tuple
     out = {}
     for kind, scope in visible_kinds(user).items():
         match = _match(query.groups, query.exclude, {kind: scope}, flt.tags())
-        n = len(backend().matching(match, scope & flt.q(), COUNT_CAP + 1))
-        out[kind] = (min(n, COUNT_CAP), n > COUNT_CAP)
+        window = backend().scan_window if kind == "ticket" and _probed(user) else None
+        ids, truncated = _matching(match, scope & flt.q(), COUNT_CAP + 1, window)
+        out[kind] = (min(len(ids), COUNT_CAP), len(ids) > COUNT_CAP or truncated)
     return out
 
 
@@ -372,7 +395,7 @@ def _similar_kind(
     shared: Mapping[str, int | None],
     limit: int,
 ) -> list[tuple[tuple, float, tuple[str, ...], SearchDocument]]:
-    ids, _, _ = _candidates(match, scope, SIMILAR_CANDIDATES)
+    ids, _, _, _ = _candidates(match, scope, SIMILAR_CANDIDATES)
     rows = list(SearchDocument.objects.filter(pk__in=ids).only(*_FIELDS))
     texts = []
     for row in rows:
