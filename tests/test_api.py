@@ -7,7 +7,9 @@ import json
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
+from django.utils import timezone
 
+from backline.tickets import rules
 from backline.tickets.choices import EventKind
 from backline.tickets.models import Ticket, TicketEvent
 from tests.conftest import api_client_for
@@ -370,3 +372,33 @@ def test_api_tickets_without_a_team_follow_set_mode_routing_rules(api, admin, ap
     assert routed["team"]["name"] == "Application Support" and routed["tier"] == 2
     suggested_only = post(api, "/api/v1/tickets", {"title": "Printer jam"}).json()
     assert suggested_only["team"] is None
+
+
+def test_ticket_list_pages_by_cursor_both_ways_and_counts_up_to_the_cap(
+    api, requester, monkeypatch
+):
+    from backline.tickets import paging
+
+    monkeypatch.setattr(paging, "COUNT_CAP", 4)
+    now = timezone.now()
+    Ticket.objects.bulk_create(
+        Ticket(title=f"Listed {i}", requester=requester, created_at=now, updated_at=now)
+        for i in range(7)
+    )
+    expected = list(Ticket.objects.order_by("priority", "-updated_at", "-id").values_list("id"))
+    first = api.get("/api/v1/tickets", {"page_size": 3}).json()
+    assert (first["count"], first["count_exact"], first["pages"]) == (4, False, None)
+    assert first["previous"] is None and first["next"]
+    second = api.get("/api/v1/tickets", {"page_size": 3, "after": first["next"]}).json()
+    third = api.get("/api/v1/tickets", {"page_size": 3, "after": second["next"]}).json()
+    assert third["next"] is None
+    seen = [i["number"] for p in (first, second, third) for i in p["items"]]
+    assert seen == [rules.format_number(pk) for (pk,) in expected]
+    back = api.get("/api/v1/tickets", {"page_size": 3, "before": third["previous"]}).json()
+    assert back["items"] == second["items"]
+    broken = api.get("/api/v1/tickets", {"after": "not-a-cursor"})
+    assert broken.status_code == 422 and broken.json()["field"] == "after"
+    both = api.get("/api/v1/tickets", {"after": first["next"], "before": first["next"]})
+    assert both.status_code == 422
+    by_due = api.get("/api/v1/tickets", {"sort": "due", "after": first["next"]})
+    assert by_due.status_code == 422  # computed sorts page by number only
