@@ -4,9 +4,9 @@ Two costs grow with the table under Django's `Paginator`: the exact COUNT of eve
 matches (for an agent, every row checked against the visibility rule), and the OFFSET of a deep
 page (every skipped row read and checked). Here:
 
-- **The count stops at `COUNT_CAP`.** Up to it the count is exact; beyond it the page says "more
-  than 5,000", and the number of pages is not known. Counting stops as soon as the cap is
-  passed, so its cost is bounded however long the list is.
+- **The count stops at `COUNT_CAP` (1,000).** Up to it the count is exact; beyond it the page
+  says "more than 1,000", and the number of pages is not known. Counting stops as soon as the
+  cap is passed, so its cost is bounded however long the list is.
 - **Next and previous follow a cursor** (keyset pagination): the sort values of the last (or
   first) row shown, so page 1,000 is read with a range condition on the sort's index instead of
   skipping 50,000 rows. A cursor is opaque to clients (base64 of JSON). Sorts on computed values
