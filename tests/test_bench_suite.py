@@ -213,6 +213,13 @@ def test_lazy_panels_are_the_hx_get_urls_loaded_on_load():
 
 
 def test_worker_rss_of_a_process_without_children_is_empty():
-    import os
+    import subprocess
+    import sys
 
-    assert worker_rss_mb(os.getpid()) == {}
+    # A fresh process of our own has no children (pytest's may: browsers, servers).
+    lonely = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        assert worker_rss_mb(lonely.pid) == {}
+    finally:
+        lonely.kill()
+        lonely.wait()
