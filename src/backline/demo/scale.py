@@ -30,7 +30,8 @@ day rollups are rebuilt and the planner statistics refreshed (`ANALYZE`).
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from django.db import connection, transaction
@@ -223,7 +224,8 @@ def _owned_by(model: type[Model], ids: str) -> str:
     return f"ticket_id IN ({ids})"
 
 
-class _writes_unchecked:
+@contextmanager
+def _writes_unchecked() -> Iterator[None]:
     """Skip foreign-key checking while copying rows whose parents were copied just before.
 
     Copies are consistent by construction; checking 20 million references one by one is most of
@@ -232,25 +234,25 @@ class _writes_unchecked:
     already right) — it needs a superuser, and without one the checks simply stay on; commits
     do not wait for the disk either (`synchronous_commit = off`).
     """
-
-    def __enter__(self) -> None:
-        self.restore: Callable[[], None] | None = None
-        with connection.cursor() as cursor:
-            if connection.vendor == "sqlite":
-                cursor.execute("PRAGMA foreign_keys = OFF")
-                self.restore = lambda: _execute("PRAGMA foreign_keys = ON")
-            elif connection.vendor == "postgresql":
-                # A generated desk can be generated again: no need to wait for each commit's flush.
-                cursor.execute("SET synchronous_commit = off")
-                cursor.execute("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")
-                row = cursor.fetchone()
-                if row and row[0]:
-                    cursor.execute("SET session_replication_role = replica")
-                    self.restore = lambda: _execute("SET session_replication_role = DEFAULT")
-
-    def __exit__(self, *exc: object) -> None:
-        if self.restore is not None:
-            self.restore()
+    restore: list[str] = []
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute("PRAGMA foreign_keys = OFF")
+            restore.append("PRAGMA foreign_keys = ON")
+        elif connection.vendor == "postgresql":
+            # A generated desk can be generated again: no need to wait for each commit's flush.
+            cursor.execute("SET synchronous_commit = off")
+            restore.append("SET synchronous_commit = DEFAULT")
+            cursor.execute("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")
+            row = cursor.fetchone()
+            if row and row[0]:
+                cursor.execute("SET session_replication_role = replica")
+                restore.append("SET session_replication_role = DEFAULT")
+    try:
+        yield
+    finally:
+        for sql in restore:
+            _execute(sql)
 
 
 def _execute(sql: str) -> None:
