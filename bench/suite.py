@@ -30,11 +30,14 @@ wall time. Rows marked `N clients` run N client processes at once for --seconds.
   <= 50 ms.
 - [queue] /tickets/ as the L2 engineer (tbecker) and the manager (hcarter): first page and page
   1,000 of common filters (team open queue by last update, the team's closed tickets, P1+P2, all
-  tickets), and the HTMX fragment (HX-Request). Page 1,000 past the end shows the last page (the
-  app's paginator); the note gives the page really shown. Target p95 <= 80 ms.
-- [ticket] the ticket whose event count is closest to 50: the page, and the panels it loads
-  lazily (hx-trigger="load"), each request timed in turn. Target p95 <= 60 ms (the page).
-- [api] GET /api/v1/tickets: first page, a filtered page, page 1,000. Target p95 <= 60 ms.
+  tickets), and the HTMX fragment (HX-Request). Page 1,000 is read as the app reaches it: with
+  the cursor of page 999's Next link (keyset pagination), or by number where the sort has no
+  cursor or the list is shorter (then it is past the end); the note says which. Target p95 <= 80.
+- [ticket] the ticket whose event count is closest to 50, topped up to 50 with internal notes
+  (generated histories stop near 35; done once, later runs find it at 50): the page, and the
+  panels it loads lazily (hx-trigger="load"), each request timed in turn. Target p95 <= 60 ms
+  (the page).
+- [api] GET /api/v1/tickets: first page, a filtered page, page 1,000 by cursor. Target p95 <= 60.
 - [search] /search/?q= and /api/v1/search?q= over rotating queries (common word, rare word, two
   words, a number). Target p95 <= 100 ms.
 - [suggestions] the ticket's KB suggestions panel, POST /api/v1/search/similar with its text,

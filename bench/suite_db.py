@@ -153,6 +153,7 @@ def load_fixtures(creators: int) -> Fixtures:
     if team is None:
         raise SystemExit("tbecker is in no team.")
     busy, busy_id, events = _ticket_with_events(agent, 50)
+    events = _top_up_events(agent, busy_id, events, 50)
     first = tickets_visible_to(agent).exclude(pk=busy_id).order_by("id").first()
     assert first is not None  # noqa: S101 - the database holds tickets (checked before)
     tokens: dict[str, str] = {}
@@ -203,6 +204,25 @@ def _ticket_with_events(user: Any, target: int) -> tuple[str, int, int]:
     if best is None:
         raise SystemExit("The database holds no ticket events.")
     return Ticket.objects.get(pk=best["ticket_id"]).number, best["ticket_id"], best["c"]
+
+
+def _top_up_events(user: Any, ticket_id: int, events: int, target: int) -> int:
+    """Bring the busy ticket to `target` events with internal notes written the way the ticket
+    page writes them (`ticket_comment`): the generated history lives at most ~34 events a
+    ticket, the target case is a long one. Done once; later runs find the ticket at target."""
+    from backline.tickets.models import Ticket, TicketEvent
+    from backline.tickets.services import ticket_comment
+
+    ticket = Ticket.objects.get(pk=ticket_id)
+    for i in range(max(target - events, 0)):
+        ticket_comment(
+            actor=user,
+            ticket=ticket,
+            body=f"Bench note {i + 1}: checked the logs again, same timeout pattern.",
+            internal=True,
+        )
+        ticket.refresh_from_db()
+    return TicketEvent.objects.filter(ticket_id=ticket_id).count()
 
 
 def deep_cursor(username: str, params: dict[str, Any], page: int, per_page: int) -> str | None:
